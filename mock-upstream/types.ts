@@ -1,0 +1,221 @@
+/**
+ * The contracts between the parts of the mock upstream: config (what a scenario says), the parsed attempt
+ * (what a front hands the model), the decision (what the model chose and why) and the reply (what a front
+ * must do on the wire). All plain data.
+ */
+
+/** Which API surface an attempt hit. */
+export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'models.list' | 'models.retrieve';
+
+/**
+ * Fault kinds, spelled as users write them in schedules and in the `x-squall-fault` header.
+ * A stream fault drawn for a non-streaming request does nothing (the request is answered normally).
+ */
+export const FAULT_KINDS = [
+  '400',
+  '401',
+  '404',
+  '429',
+  '500',
+  '502',
+  '503',
+  '504',
+  'insufficient_quota',
+  'request_too_large',
+  'timeout',
+  'reset',
+  'reset_mid_body',
+  'refuse',
+  'malformed',
+  'stream_cut',
+  'stream_stall',
+  'stream_stall_keepalive',
+  'stream_malformed',
+  'stream_error',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Latency of a whole (non-streaming) answer, or of the time to first token for streams. */
+export type LatencySpec =
+  | { kind: 'fixed'; ms: number }
+  | { kind: 'uniform'; minMs: number; maxMs: number }
+  | { kind: 'lognormal'; medianMs: number; p99Ms: number; maxMs?: number };
+
+export interface StreamTiming {
+  /** Time to first token. */
+  ttft: LatencySpec;
+  tokensPerSec: number;
+  /** Relative jitter on each inter-token gap, 0..1 (0.2 = ±20%). */
+  jitter: number;
+}
+
+/** Which attempts a phase applies to; an absent field matches everything. */
+export interface Scope {
+  models?: string[];
+  endpoints?: Endpoint[];
+  apiKeys?: string[];
+}
+
+export interface RateLimitConfig {
+  requestsPerMin: number;
+  tokensPerMin: number;
+}
+
+/** A window of the timeline with its own fault mix. Times are ms from the upstream's start. */
+export interface PhaseConfig {
+  name?: string;
+  startMs: number;
+  endMs: number;
+  /** Probability per attempt of each fault kind, 0..1. Their sum is capped at 1. */
+  faults?: Partial<Record<FaultKind, number>>;
+  latency?: LatencySpec;
+  /** Overrides the default limits while the phase is active. */
+  rateLimits?: Partial<RateLimitConfig>;
+  /** Capacity override while active (e.g. a partial capacity loss). */
+  maxConcurrent?: number;
+  scope?: Scope;
+  /** Linear ramp of the fault probabilities from 0 at start to full over rampUpMs, and back to 0 over rampDownMs before end. */
+  rampUpMs?: number;
+  rampDownMs?: number;
+  /** Flapping: the phase alternates on for onMs, off for offMs, starting on. */
+  flap?: { onMs: number; offMs: number };
+}
+
+/** Random incidents from a seeded process: exponential gaps (mean mtbfMs) and durations (mean mttrMs). */
+export interface IncidentProcessConfig {
+  name?: string;
+  mtbfMs: number;
+  mttrMs: number;
+  /** Incidents are generated in [0, horizonMs). */
+  horizonMs: number;
+  faults: Partial<Record<FaultKind, number>>;
+  latency?: LatencySpec;
+  scope?: Scope;
+}
+
+export interface CapacityConfig {
+  /** Attempts served at once without queueing. */
+  maxConcurrent: number;
+  /** Attempts waiting beyond that; more than this and the upstream answers 503 overloaded. */
+  maxQueue: number;
+}
+
+export interface UpstreamConfig {
+  seed: string;
+  /** Known models; anything else is a 404 model_not_found. */
+  models: string[];
+  /** API keys accepted; empty means any `Bearer` token is accepted. */
+  apiKeys: string[];
+  rateLimits: RateLimitConfig;
+  /** Limits per API key that differ from the default. */
+  rateLimitsByKey?: Record<string, Partial<RateLimitConfig>>;
+  /** Charged on TPM when a request sets no max_tokens. */
+  defaultMaxTokens: number;
+  tokenCounter: 'estimate' | 'tokenizer';
+  latency: LatencySpec;
+  stream: StreamTiming;
+  /** Length of synthetic completions, in tokens (clipped to max_tokens). */
+  completionTokens: { medianTokens: number; p99Tokens: number };
+  capacity: CapacityConfig;
+  phases: PhaseConfig[];
+  incidents: IncidentProcessConfig[];
+  /** Upper bound on any hang (timeout fault, stream stall), so nothing leaks. */
+  maxHangMs: number;
+  /** Stream fault parameters. */
+  streamFaults: { cutAfterChunks: number; stallAfterChunks: number; keepAliveEveryMs: number };
+  /** Largest request body accepted (413 beyond). */
+  maxBodyBytes: number;
+  /** Journal entries kept (a ring buffer). */
+  journalSize: number;
+  /** Whether responses carry x-ratelimit-* headers at all (some orgs see none). */
+  rateLimitHeaders: boolean;
+}
+
+/** A request as a front received it, before any parsing. Header names are lower-case. */
+export interface RawAttempt {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
+  bodyText: string;
+}
+
+/** What the wire layer extracted from a valid request. */
+export interface ParsedAttempt {
+  endpoint: Endpoint;
+  apiKey: string;
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  promptTokens: number;
+  /** max_tokens / max_completion_tokens / max_output_tokens, or the configured default. */
+  maxTokens: number;
+  /** Embedding inputs count (1 for other endpoints). */
+  inputCount: number;
+  /** The SDK's `x-stainless-retry-count`, when present. */
+  retryCount?: number;
+  /** Optional key for counter-based draws (`x-squall-attempt-key`), so decisions do not depend on order. */
+  attemptKey?: string;
+  /** `x-squall-fault` override. */
+  forcedFault?: FaultKind;
+}
+
+export interface RateLimitSnapshot {
+  limitRequests: number;
+  remainingRequests: number;
+  resetRequestsMs: number;
+  limitTokens: number;
+  remainingTokens: number;
+  resetTokensMs: number;
+}
+
+/** What the model decided for one attempt, and why. */
+export interface Decision {
+  /** 'ok' or the fault that fires. Rate limiting and overload show up as '429' / '503' with a reason. */
+  outcome: 'ok' | FaultKind;
+  /** For rate-limit 429s: which bucket ran dry. */
+  limitedBy?: 'requests' | 'tokens';
+  /** For 429s from the limiter: the wait after which the request would fit. */
+  retryAfterMs?: number;
+  /** Tokens used/limit/requested for the 429 message. */
+  limit?: { limit: number; used: number; requested: number };
+  /** Time before the answer starts (processing + queueing), ms. */
+  latencyMs: number;
+  /** Extra queueing delay from the capacity model, included in latencyMs. */
+  queueMs: number;
+  /** For streams: inter-token gaps, ms. */
+  tokenGapsMs?: number[];
+  /** Completion length in tokens. */
+  completionTokens: number;
+  /** How long a hang lasts before the server gives up (bounded by maxHangMs). */
+  hangMs?: number;
+  rateLimit: RateLimitSnapshot;
+  /** Human-readable: which phase, rule or limit decided this. */
+  reason: string;
+  /** Phase names active for this attempt. */
+  phases: string[];
+}
+
+/** One piece of a body, written `delayMs` after the previous one. */
+export interface BodyPart {
+  delayMs: number;
+  data: string;
+}
+
+/** What a front must do on the wire. */
+export type Reply =
+  | {
+      kind: 'response';
+      status: number;
+      headers: Record<string, string>;
+      /** Wait before status and headers go out. */
+      headerDelayMs: number;
+      parts: BodyPart[];
+      /** After the last part: finish, destroy the connection, or hold it open then destroy. */
+      end: { kind: 'end' } | { kind: 'destroy' } | { kind: 'hang'; ms: number };
+    }
+  /** Destroy the connection without a response, after a delay. */
+  | { kind: 'reset'; delayMs: number }
+  /** Refuse the connection (live mode: the listener stops accepting). */
+  | { kind: 'refuse' }
+  /** Accept and never answer; the server destroys the connection after `ms`. */
+  | { kind: 'hang'; ms: number };
