@@ -132,15 +132,15 @@ export class VirtualClock implements Clock {
     for (;;) {
       const next = this.nextAt();
       if (next === undefined || next > until) break;
-      if (this.firedCount - start >= limit) {
-        throw new SquallError('ERR_SQUALL_SIM_LIMIT', `simulation fired ${limit} timers without finishing`, {
-          hint: 'a policy or client may be retrying in a loop without waiting; check max attempts and delays',
-        });
-      }
       // Fire every timer due at this instant before yielding: cheaper, and order is still (time, seq).
       while (this.heap.length > 0 && this.heap[0]!.at === next) {
         const t = this.pop()!;
         if (this.cancelled.delete(t.id)) continue;
+        if (this.firedCount - start >= limit) {
+          throw new SquallError('ERR_SQUALL_SIM_LIMIT', `simulation fired ${limit} timers without finishing`, {
+            hint: 'a policy or client may be retrying in a loop without waiting; check max attempts and delays',
+          });
+        }
         this.current = t.at;
         this.firedCount++;
         t.fn();
