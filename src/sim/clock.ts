@@ -137,9 +137,13 @@ export class VirtualClock implements Clock {
         const t = this.pop()!;
         if (this.cancelled.delete(t.id)) continue;
         if (this.firedCount - start >= limit) {
-          throw new SquallError('ERR_SQUALL_SIM_LIMIT', `simulation fired ${limit} timers without finishing`, {
-            hint: 'a policy or client may be retrying in a loop without waiting; check max attempts and delays',
-          });
+          throw new SquallError(
+            'ERR_SQUALL_SIM_LIMIT',
+            `simulation fired ${limit} timers without finishing`,
+            {
+              hint: 'a policy or client may be retrying in a loop without waiting; check max attempts and delays',
+            },
+          );
         }
         this.current = t.at;
         this.firedCount++;
