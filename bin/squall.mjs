@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Thin launcher: squall's sources are TypeScript run by Node's built-in type stripping (Node >= 22.18).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(`squall needs Node.js 22.18 or newer (this is ${process.version}).\n`);
+  process.exit(64);
+}
+const { main } = await import('../src/cli/main.ts');
+await main(process.argv);

@@ -1,0 +1,197 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type Clock, RealClock, type TimerHandle } from '../../src/sim/clock.ts';
+import type { Reply } from '../types.ts';
+import type { Upstream } from '../upstream.ts';
+import { handleControl } from './control.ts';
+
+export interface HttpFrontOptions {
+  /** Default 127.0.0.1: nothing is exposed beyond loopback unless asked. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  clock?: Clock;
+  controlToken?: string;
+}
+
+export interface HttpFront {
+  readonly server: Server;
+  readonly host: string;
+  readonly port: number;
+  /** e.g. http://127.0.0.1:8787/v1: what an OpenAI client takes as baseURL. */
+  readonly baseURL: string;
+  /** Stops accepting, destroys every open connection (hung ones included) and resolves when closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP front: a node:http server on loopback over the upstream model. Network faults are real:
+ * `reset` destroys the socket, `timeout` holds it open (bounded), and a schedule phase that refuses every
+ * attempt closes the listening socket for its duration so clients get ECONNREFUSED.
+ */
+export async function startHttpFront(upstream: Upstream, options: HttpFrontOptions = {}): Promise<HttpFront> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = options.clock ?? new RealClock();
+  const sockets = new Set<Socket>();
+  const refuseTimers: TimerHandle[] = [];
+  let closing = false;
+  const maxBody = upstream.config.maxBodyBytes;
+
+  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000 }, (req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      if (tooLarge) return;
+      size += c.length;
+      if (size > maxBody) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const nowMs = clock.now();
+      if (path.startsWith('/__squall/') || path === '/metrics') {
+        const url = new URL(path, 'http://x');
+        const r = handleControl(upstream, {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          bodyText: Buffer.concat(chunks).toString('utf8'),
+          authorization: req.headers.authorization,
+          controlToken: options.controlToken,
+          nowMs,
+        });
+        res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
+        res.end(r.body);
+        return;
+      }
+      const reply = tooLarge
+        ? upstream.payloadTooLarge(nowMs)
+        : upstream.handle(
+            {
+              method: req.method ?? 'GET',
+              path,
+              headers: req.headers as Record<string, string | undefined>,
+              bodyText: Buffer.concat(chunks).toString('utf8'),
+            },
+            nowMs,
+          );
+      sendReply(reply, req, res, clock);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  // A client error (malformed HTTP) gets a plain 400 instead of an exception.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await listen(server, options.port ?? 8787, host);
+  const port = (server.address() as AddressInfo).port;
+
+  // Full outages with `refuse` really stop accepting: close the listener, reopen at the window's end.
+  for (const w of upstream.refuseWindows()) {
+    const startIn = w.startMs - clock.now();
+    const endIn = w.endMs - clock.now();
+    if (endIn <= 0) continue;
+    refuseTimers.push(
+      clock.setTimeout(() => {
+        if (closing) return;
+        server.close();
+        for (const s of sockets) s.destroy();
+      }, Math.max(0, startIn)),
+      clock.setTimeout(() => {
+        if (!closing) listen(server, port, host).catch(() => {});
+      }, endIn),
+    );
+  }
+
+  const displayHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    server,
+    host,
+    port,
+    baseURL: `http://${displayHost}:${port}/v1`,
+    close() {
+      closing = true;
+      for (const t of refuseTimers) clock.clearTimeout(t);
+      return new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Plays a Reply onto a node response, on the clock; clears its timers if the client goes away. */
+function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, clock: Clock): void {
+  const socket = req.socket;
+  let timer: TimerHandle | undefined;
+  res.on('close', () => clock.clearTimeout(timer));
+  const later = (ms: number, fn: () => void) => {
+    if (ms > 0) timer = clock.setTimeout(fn, ms);
+    else fn();
+  };
+  switch (reply.kind) {
+    case 'refuse':
+      socket.destroy();
+      return;
+    case 'reset':
+      later(reply.delayMs, () => socket.destroy());
+      return;
+    case 'hang':
+      later(reply.ms, () => socket.destroy());
+      return;
+    case 'response': {
+      const { parts, end } = reply;
+      later(reply.headerDelayMs, () => {
+        // Fast path: a whole body at once (what most non-streaming answers are).
+        if (end.kind === 'end' && parts.length <= 1 && (parts[0]?.delayMs ?? 0) <= 0) {
+          const body = parts[0]?.data ?? '';
+          res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+          return;
+        }
+        res.writeHead(reply.status, reply.headers);
+        res.flushHeaders();
+        let i = 0;
+        const step = () => {
+          const part = parts[i];
+          if (part) {
+            later(part.delayMs, () => {
+              i++;
+              res.write(part.data);
+              step();
+            });
+            return;
+          }
+          if (end.kind === 'end') res.end();
+          else if (end.kind === 'destroy') socket.destroy();
+          else later(end.ms, () => socket.destroy());
+        };
+        step();
+      });
+      return;
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import { Rng } from '../src/sim/rng.ts';
+import type { Decision, ParsedAttempt, Reply, UpstreamConfig } from './types.ts';
+import * as wire from './wire/index.ts';
+
+/**
+ * Turns a decision into a Reply: the status, headers and paced body parts a front plays on the wire.
+ * Pure: same decision and context, same bytes.
+ */
+export interface BuildContext {
+  requestId: string;
+  nowMs: number;
+  createdSec: number;
+  config: UpstreamConfig;
+}
+
+/** What the upstream's body parser extracted, beyond the ParsedAttempt. */
+export interface BodyExtras {
+  encodingFormat?: 'float' | 'base64';
+  dimensions?: number;
+  instructions?: string;
+}
+
+type FaultOutcome = Exclude<Decision['outcome'], 'ok'>;
+
+const ERROR_KIND: Partial<Record<FaultOutcome, wire.WireErrorKind>> = {
+  '400': 'bad_request',
+  '401': 'invalid_api_key',
+  '404': 'model_not_found',
+  '500': 'server_error',
+  '502': 'bad_gateway_html',
+  '503': 'overloaded',
+  '504': 'gateway_timeout_html',
+  insufficient_quota: 'insufficient_quota',
+  request_too_large: 'request_too_large',
+};
+
+export function replyForDecision(ctx: BuildContext, a: ParsedAttempt, d: Decision, extras: BodyExtras = {}): Reply {
+  const headers = (contentType: string) =>
+    wire.responseHeaders({
+      requestId: ctx.requestId,
+      processingMs: d.latencyMs,
+      contentType,
+      ...(ctx.config.rateLimitHeaders ? { rateLimit: d.rateLimit } : {}),
+    });
+  const outcome = d.outcome;
+
+  switch (outcome) {
+    case 'timeout':
+      return { kind: 'hang', ms: d.hangMs ?? ctx.config.maxHangMs };
+    case 'reset':
+      return { kind: 'reset', delayMs: d.latencyMs };
+    case 'refuse':
+      return { kind: 'refuse' };
+    case '429': {
+      const snap = d.rateLimit;
+      const byTokens = d.limitedBy === 'tokens';
+      const e = wire.errorResponse(byTokens ? 'rate_limit_tokens' : 'rate_limit_requests', {
+        requestId: ctx.requestId,
+        model: a.model,
+        retryAfterMs: d.retryAfterMs ?? 1000,
+        limit: d.limit?.limit ?? (byTokens ? snap.limitTokens : snap.limitRequests),
+        used: d.limit?.used ?? (byTokens ? snap.limitTokens - snap.remainingTokens : snap.limitRequests),
+        requested: d.limit?.requested ?? (byTokens ? a.promptTokens + a.maxTokens : 1),
+      });
+      return whole(e.status, { ...headers(e.contentType), ...e.headers }, d.latencyMs, e.body);
+    }
+    case 'request_too_large': {
+      const e = wire.errorResponse('request_too_large', {
+        requestId: ctx.requestId,
+        model: a.model,
+        limit: d.limit?.limit ?? d.rateLimit.limitTokens,
+        requested: d.limit?.requested ?? a.promptTokens + a.maxTokens,
+      });
+      return whole(e.status, { ...headers(e.contentType), ...e.headers }, d.latencyMs, e.body);
+    }
+    default:
+      break;
+  }
+  const errorKind = ERROR_KIND[outcome as FaultOutcome];
+  if (errorKind) {
+    const e = wire.errorResponse(errorKind, { requestId: ctx.requestId, model: a.model, apiKey: a.apiKey });
+    return whole(e.status, { ...headers(e.contentType), ...e.headers }, d.latencyMs, e.body);
+  }
+
+  // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
+  const content = new Rng(`${ctx.config.seed}/content/${a.attemptKey ?? ctx.requestId}`);
+  const finishReason = d.completionTokens >= a.maxTokens ? 'length' : 'stop';
+  if (a.endpoint === 'embeddings') {
+    const dims = extras.dimensions ?? 1536;
+    const vectors = Array.from({ length: a.inputCount }, () => wire.synthEmbedding(content, dims));
+    const body = wire.embeddingsBody({
+      model: a.model,
+      vectors,
+      promptTokens: a.promptTokens,
+      encodingFormat: extras.encodingFormat ?? 'float',
+    });
+    return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
+  }
+
+  const pieces = wire.synthTokens(content, d.completionTokens);
+  if (!a.stream) {
+    const body =
+      a.endpoint === 'responses'
+        ? wire.responsesBody({
+            id: wire.responseId(content),
+            createdAtSec: ctx.createdSec,
+            model: a.model,
+            messageId: wire.messageItemId(content),
+            text: pieces.join(''),
+            inputTokens: a.promptTokens,
+            outputTokens: d.completionTokens,
+            finishReason,
+            ...(extras.instructions !== undefined ? { instructions: extras.instructions } : {}),
+          })
+        : wire.chatCompletionBody({
+            id: wire.chatCompletionId(content),
+            createdSec: ctx.createdSec,
+            model: a.model,
+            fingerprint: wire.systemFingerprint(a.model),
+            text: pieces.join(''),
+            promptTokens: a.promptTokens,
+            completionTokens: d.completionTokens,
+            finishReason,
+          });
+    return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
+  }
+
+  // Streaming: events[0] is the opening event(s), then one per piece, then the closing ones.
+  const events =
+    a.endpoint === 'responses'
+      ? wire.responsesStreamEvents({
+          id: wire.responseId(content),
+          createdAtSec: ctx.createdSec,
+          model: a.model,
+          messageId: wire.messageItemId(content),
+          pieces,
+          inputTokens: a.promptTokens,
+          outputTokens: d.completionTokens,
+          finishReason,
+          ...(extras.instructions !== undefined ? { instructions: extras.instructions } : {}),
+        })
+      : wire.chatStreamChunks({
+          id: wire.chatCompletionId(content),
+          createdSec: ctx.createdSec,
+          model: a.model,
+          fingerprint: wire.systemFingerprint(a.model),
+          pieces,
+          promptTokens: a.promptTokens,
+          completionTokens: d.completionTokens,
+          finishReason,
+          includeUsage: a.includeUsage,
+        });
+  const lead = Math.max(0, events.findIndex(isContentDelta));
+  const gaps = d.tokenGapsMs ?? [];
+  const parts = events.map((data, i) => {
+    const pieceIndex = i - lead;
+    return { delayMs: pieceIndex >= 0 && pieceIndex < pieces.length ? (gaps[pieceIndex] ?? 0) : 0, data };
+  });
+  const sseHeaders = headers(wire.SSE_CONTENT_TYPE);
+  const base = { kind: 'response' as const, status: 200, headers: sseHeaders, headerDelayMs: d.latencyMs };
+  const sf = ctx.config.streamFaults;
+  const hangMs = Math.min(d.hangMs ?? ctx.config.maxHangMs, ctx.config.maxHangMs);
+  switch (outcome) {
+    case 'stream_cut':
+      return { ...base, parts: parts.slice(0, lead + sf.cutAfterChunks), end: { kind: 'end' } };
+    case 'reset_mid_body':
+      return { ...base, parts: parts.slice(0, lead + sf.cutAfterChunks), end: { kind: 'destroy' } };
+    case 'stream_stall':
+      return { ...base, parts: parts.slice(0, lead + sf.stallAfterChunks), end: { kind: 'hang', ms: hangMs } };
+    case 'stream_stall_keepalive': {
+      const every = Math.max(1, sf.keepAliveEveryMs);
+      const n = Math.floor(hangMs / every);
+      const pings = Array.from({ length: n }, () => ({ delayMs: every, data: wire.keepAliveComment() }));
+      return {
+        ...base,
+        parts: [...parts.slice(0, lead + sf.stallAfterChunks), ...pings],
+        end: { kind: 'hang', ms: hangMs - n * every },
+      };
+    }
+    case 'stream_malformed':
+      return {
+        ...base,
+        parts: [...parts.slice(0, lead + sf.cutAfterChunks), { delayMs: 0, data: wire.malformedChunk() }],
+        end: { kind: 'end' },
+      };
+    case 'stream_error': {
+      const errorEvent =
+        a.endpoint === 'responses'
+          ? wire.responsesStreamErrorEvent(lead + sf.cutAfterChunks, 'The server had an error while processing your request. Sorry about that!')
+          : wire.streamErrorEvent('The server had an error while processing your request. Sorry about that!');
+      return { ...base, parts: [...parts.slice(0, lead + sf.cutAfterChunks), { delayMs: 0, data: errorEvent }], end: { kind: 'end' } };
+    }
+    case 'malformed':
+      return { ...base, parts: [...parts.slice(0, lead), { delayMs: 0, data: wire.malformedChunk() }], end: { kind: 'end' } };
+    default:
+      return { ...base, parts, end: { kind: 'end' } };
+  }
+}
+
+/** The events that carry one piece each (their gaps come from the decision's tokenGapsMs). */
+function isContentDelta(event: string): boolean {
+  return event.includes('"delta":{"content"') || event.includes('"type":"response.output_text.delta"');
+}
+
+function whole(status: number, headers: Record<string, string>, delayMs: number, body: string): Reply {
+  return { kind: 'response', status, headers, headerDelayMs: delayMs, parts: [{ delayMs: 0, data: body }], end: { kind: 'end' } };
+}
+
+/** A whole JSON answer, or one broken on the way: malformed JSON, or the connection dropped midway. */
+function brokenOrWhole(outcome: Decision['outcome'], headers: Record<string, string>, delayMs: number, body: string): Reply {
+  if (outcome === 'malformed') return whole(200, headers, delayMs, body.slice(0, Math.floor(body.length / 2)));
+  if (outcome === 'reset_mid_body') {
+    return {
+      kind: 'response',
+      status: 200,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      headerDelayMs: delayMs,
+      parts: [{ delayMs: 0, data: body.slice(0, Math.floor(body.length / 2)) }],
+      end: { kind: 'destroy' },
+    };
+  }
+  return whole(200, headers, delayMs, body);
+}

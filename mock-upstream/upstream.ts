@@ -1,0 +1,233 @@
+import { Rng } from '../src/sim/rng.ts';
+import { toUpstreamConfig } from '../src/scenario/upstream-schema.ts';
+import type { OverrideRequest } from './fronts/control.ts';
+import { UpstreamModel } from './model/index.ts';
+import { renderPrometheus } from './model/metrics.ts';
+import { type BodyExtras, type BuildContext, replyForDecision } from './reply.ts';
+import { FAULT_KINDS, type FaultKind, type ParsedAttempt, type RawAttempt, type Reply, type UpstreamConfig } from './types.ts';
+import * as wire from './wire/index.ts';
+
+/**
+ * The mock upstream: routing, auth and validation (wire), then one decision per attempt (model), then a
+ * Reply for whichever front asked. It never reads the time itself: every call passes `nowMs`, so the same
+ * attempt sequence gives the same replies through the HTTP, msw and in-process fronts.
+ */
+export class Upstream {
+  readonly config: UpstreamConfig;
+  readonly model: UpstreamModel;
+  private readonly ids: Rng;
+  private readonly createdSec: number;
+
+  constructor(config: UpstreamConfig) {
+    this.config = config;
+    this.model = new UpstreamModel(config);
+    this.ids = new Rng(config.seed).fork('ids');
+    // Fixed, so bodies are byte-identical across runs of the same seed.
+    this.createdSec = 1_767_225_600;
+  }
+
+  get journal() {
+    return this.model.journal;
+  }
+
+  handle(raw: RawAttempt, nowMs: number): Reply {
+    const requestId = wire.requestId(this.ids);
+    const ctx: BuildContext = { requestId, nowMs, createdSec: this.createdSec + Math.floor(nowMs / 1000), config: this.config };
+    const routed = this.route(raw);
+    if ('error' in routed) return this.errorReply(routed.error, { requestId, path: raw.path, method: raw.method }, nowMs);
+    const { endpoint, modelId } = routed;
+
+    const apiKey = bearer(raw.headers.authorization);
+    if (!apiKey) return this.errorReply('missing_api_key', { requestId }, nowMs);
+    if (this.config.apiKeys.length > 0 && !this.config.apiKeys.includes(apiKey)) {
+      return this.errorReply('invalid_api_key', { requestId, apiKey }, nowMs);
+    }
+
+    // Listing models is cheap metadata: no faults, no rate limits (as with the real API's GET /v1/models).
+    if (endpoint === 'models.list') return this.okJson(requestId, wire.modelsListBody(this.config.models, this.createdSec));
+    if (endpoint === 'models.retrieve') {
+      if (!this.config.models.includes(modelId!)) return this.errorReply('model_not_found', { requestId, model: modelId! }, nowMs);
+      return this.okJson(requestId, wire.modelBody(modelId!, this.createdSec));
+    }
+
+    const parsed = parseBody(endpoint, raw.bodyText, this.config);
+    if (!parsed.ok) {
+      const { kind, ok: _ok, ...fields } = parsed;
+      return this.errorReply(kind, { requestId, ...fields }, nowMs);
+    }
+    if (!this.config.models.includes(parsed.model)) return this.errorReply('model_not_found', { requestId, model: parsed.model }, nowMs);
+
+    const forced = raw.headers['x-squall-fault'];
+    if (forced !== undefined && !(FAULT_KINDS as readonly string[]).includes(forced)) {
+      return this.errorReply('bad_request', {
+        requestId,
+        param: 'x-squall-fault',
+        message: `Unknown x-squall-fault "${forced}". Known kinds: ${FAULT_KINDS.join(', ')}.`,
+      }, nowMs);
+    }
+    const retryRaw = raw.headers['x-stainless-retry-count'];
+    const attempt: ParsedAttempt = {
+      endpoint,
+      apiKey,
+      model: parsed.model,
+      stream: parsed.stream,
+      includeUsage: parsed.includeUsage,
+      promptTokens: parsed.promptTokens,
+      maxTokens: parsed.maxTokens ?? this.config.defaultMaxTokens,
+      inputCount: parsed.inputCount,
+      ...(retryRaw !== undefined && /^\d+$/.test(retryRaw) ? { retryCount: Number(retryRaw) } : {}),
+      ...(raw.headers['x-squall-attempt-key'] ? { attemptKey: raw.headers['x-squall-attempt-key'] } : {}),
+      ...(forced ? { forcedFault: forced as FaultKind } : {}),
+    };
+    const decision = this.model.decide(attempt, nowMs, requestId);
+    return replyForDecision(ctx, attempt, decision, parsed);
+  }
+
+  /** 413 for a body the front stopped reading. */
+  payloadTooLarge(nowMs: number): Reply {
+    return this.errorReply('payload_too_large', { requestId: wire.requestId(this.ids), message: `Request body exceeds ${this.config.maxBodyBytes} bytes.` }, nowMs);
+  }
+
+  state(nowMs: number): unknown {
+    return this.model.state(nowMs);
+  }
+
+  schedule(): unknown[] {
+    return this.model.schedule.phasesList();
+  }
+
+  override(o: OverrideRequest, nowMs: number): { id: string; expiresAtMs: number } {
+    return this.model.override(o, nowMs);
+  }
+
+  clearOverrides(): void {
+    this.model.clearOverrides();
+  }
+
+  reset(nowMs: number): void {
+    this.model.reset(nowMs);
+  }
+
+  metrics(nowMs: number): string {
+    return renderPrometheus(this.model, nowMs);
+  }
+
+  /** Windows in which every attempt is refused (unscoped, probability 1): the HTTP front closes its listener. */
+  refuseWindows(): Array<{ startMs: number; endMs: number }> {
+    return this.model.schedule
+      .phasesList()
+      .filter((p) => (p.faults as Record<string, number> | undefined)?.refuse === 1 && !p.scope)
+      .map((p) => ({ startMs: this.model.startMs + p.startMs, endMs: this.model.startMs + p.endMs }));
+  }
+
+  private route(raw: RawAttempt): { endpoint: ParsedAttempt['endpoint'] | 'models.list' | 'models.retrieve'; modelId?: string } | { error: 'not_found_route' | 'method_not_allowed' } {
+    const path = raw.path.split('?')[0]!.replace(/\/+$/, '');
+    const method = raw.method.toUpperCase();
+    const post = (endpoint: 'chat.completions' | 'embeddings' | 'responses') =>
+      method === 'POST' ? { endpoint } : ({ error: 'method_not_allowed' } as const);
+    if (path === '/v1/chat/completions') return post('chat.completions');
+    if (path === '/v1/embeddings') return post('embeddings');
+    if (path === '/v1/responses') return post('responses');
+    if (path === '/v1/models') return method === 'GET' ? { endpoint: 'models.list' } : { error: 'method_not_allowed' };
+    const m = /^\/v1\/models\/([^/]+)$/.exec(path);
+    if (m) return method === 'GET' ? { endpoint: 'models.retrieve', modelId: decodeURIComponent(m[1]!) } : { error: 'method_not_allowed' };
+    return { error: 'not_found_route' };
+  }
+
+  private okJson(requestId: string, body: string): Reply {
+    return {
+      kind: 'response',
+      status: 200,
+      headers: wire.responseHeaders({ requestId, processingMs: 1, contentType: wire.JSON_CONTENT_TYPE }),
+      headerDelayMs: 0,
+      parts: [{ delayMs: 0, data: body }],
+      end: { kind: 'end' },
+    };
+  }
+
+  private errorReply(kind: wire.WireErrorKind, ctx: Omit<wire.ErrorContext, 'requestId'> & { requestId: string }, _nowMs: number): Reply {
+    const e = wire.errorResponse(kind, ctx);
+    return {
+      kind: 'response',
+      status: e.status,
+      headers: { ...wire.responseHeaders({ requestId: ctx.requestId, processingMs: 1, contentType: e.contentType }), ...e.headers },
+      headerDelayMs: 0,
+      parts: [{ delayMs: 0, data: e.body }],
+      end: { kind: 'end' },
+    };
+  }
+}
+
+export function createUpstream(config: UpstreamConfig | { seed: string | number }): Upstream {
+  const full = 'models' in config ? (config as UpstreamConfig) : toUpstreamConfig(String(config.seed));
+  return new Upstream(full);
+}
+
+function bearer(h: string | undefined): string | undefined {
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}
+
+export interface ParsedBody extends BodyExtras {
+  ok: true;
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  promptTokens: number;
+  maxTokens?: number;
+  inputCount: number;
+}
+
+type BodyFailure = { ok: false; kind: wire.WireErrorKind; param?: string; message?: string; code?: string };
+
+function parseBody(
+  endpoint: 'chat.completions' | 'embeddings' | 'responses',
+  bodyText: string,
+  config: UpstreamConfig,
+): ParsedBody | BodyFailure {
+  const counter = config.tokenCounter;
+  if (endpoint === 'chat.completions') {
+    const r = wire.parseChatRequest(bodyText);
+    if (!r.ok) return r;
+    const v = r.value;
+    return {
+      ok: true,
+      model: v.model,
+      stream: v.stream,
+      includeUsage: v.includeUsage,
+      promptTokens: wire.countChatPromptTokens(v.messages, counter),
+      ...(v.maxTokens !== undefined ? { maxTokens: v.maxTokens } : {}),
+      inputCount: 1,
+    };
+  }
+  if (endpoint === 'responses') {
+    const r = wire.parseResponsesRequest(bodyText);
+    if (!r.ok) return r;
+    const v = r.value;
+    return {
+      ok: true,
+      model: v.model,
+      stream: v.stream,
+      includeUsage: true,
+      promptTokens: wire.countResponsesInputTokens(v.input, v.instructions, counter),
+      ...(v.maxOutputTokens !== undefined ? { maxTokens: v.maxOutputTokens } : {}),
+      ...(v.instructions !== undefined ? { instructions: v.instructions } : {}),
+      inputCount: 1,
+    };
+  }
+  const r = wire.parseEmbeddingsRequest(bodyText);
+  if (!r.ok) return r;
+  const v = r.value;
+  return {
+    ok: true,
+    model: v.model,
+    stream: false,
+    includeUsage: false,
+    promptTokens: wire.countEmbeddingInputTokens(v.input, counter),
+    // Embeddings produce no completion: nothing beyond the input is charged on TPM.
+    maxTokens: 0,
+    inputCount: v.inputCount,
+    encodingFormat: v.encodingFormat,
+    ...(v.dimensions !== undefined ? { dimensions: v.dimensions } : {}),
+  };
+}

@@ -1,0 +1,70 @@
+import type { Rng } from '../../src/sim/rng.ts';
+
+/**
+ * Synthetic completion text. Each piece stands for one token (a word with its leading space, or a
+ * punctuation mark), so a stream of n pieces is a completion of exactly n tokens: usage reports n.
+ */
+
+const WORDS: readonly string[] = (
+  'the system request model answer retry latency token stream server client budget window limit ' +
+  'queue signal outage backoff jitter circuit breaker steady load traffic minute second result ' +
+  'value simple careful quickly often rarely always never under over with without before after ' +
+  'while because so and but then each every some is was will can should must may holds keeps sends ' +
+  'waits fails recovers measures reports returns a an this that'
+).split(' ');
+
+/** After a word: usually another word, sometimes a comma, sometimes the end of a sentence. */
+const COMMA_CHANCE = 0.06;
+const PERIOD_CHANCE = 0.08;
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/** n token-sized pieces of readable pseudo-text; joining them gives the completion text. */
+export function synthTokens(rng: Rng, n: number): string[] {
+  const count = Math.max(0, Math.floor(n));
+  const pieces: string[] = [];
+  let sentenceStart = true;
+  let lastWasWord = false;
+  for (let i = 0; i < count; i++) {
+    // End on a full stop when there is room for one after a word.
+    const isLast = i === count - 1;
+    if (lastWasWord && (isLast || rng.chance(PERIOD_CHANCE))) {
+      pieces.push('.');
+      sentenceStart = true;
+      lastWasWord = false;
+      continue;
+    }
+    if (lastWasWord && !isLast && rng.chance(COMMA_CHANCE)) {
+      pieces.push(',');
+      lastWasWord = false;
+      continue;
+    }
+    const word = rng.pick(WORDS);
+    const text = sentenceStart ? capitalise(word) : word;
+    pieces.push(pieces.length === 0 ? text : ` ${text}`);
+    sentenceStart = false;
+    lastWasWord = true;
+  }
+  return pieces;
+}
+
+/** The text of n synthetic tokens, for non-streaming answers. */
+export function synthText(rng: Rng, n: number): string {
+  return synthTokens(rng, n).join('');
+}
+
+/** A unit-length vector with normally distributed components (what real embeddings look like, roughly). */
+export function synthEmbedding(rng: Rng, dims: number): number[] {
+  const size = Math.max(0, Math.floor(dims));
+  const v: number[] = [];
+  let sumSq = 0;
+  for (let i = 0; i < size; i++) {
+    const x = rng.normal();
+    v.push(x);
+    sumSq += x * x;
+  }
+  const norm = Math.sqrt(sumSq) || 1;
+  return v.map((x) => x / norm);
+}

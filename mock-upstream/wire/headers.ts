@@ -1,0 +1,53 @@
+import { formatGoDuration } from '../../src/util/duration.ts';
+import type { RateLimitSnapshot } from '../types.ts';
+
+export const JSON_CONTENT_TYPE = 'application/json';
+export const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
+export const HTML_CONTENT_TYPE = 'text/html';
+
+export interface ResponseHeaderOptions {
+  requestId: string;
+  processingMs: number;
+  /** Omit for orgs/endpoints that see no `x-ratelimit-*` headers. */
+  rateLimit?: RateLimitSnapshot;
+  contentType: string;
+}
+
+/** The headers api.openai.com sends on every answer (success or error). */
+export function responseHeaders(o: ResponseHeaderOptions): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': o.contentType,
+    'x-request-id': o.requestId,
+    'openai-processing-ms': String(Math.max(0, Math.round(o.processingMs))),
+    'openai-version': '2020-10-01',
+    'openai-organization': 'squall-mock',
+    'access-control-expose-headers': 'X-Request-ID',
+  };
+  if (o.rateLimit) Object.assign(headers, rateLimitHeaders(o.rateLimit));
+  return headers;
+}
+
+const count = (n: number): string => String(Math.max(0, Math.floor(n)));
+
+/** Limits and remaining counts are integers (remaining never below 0); resets are Go durations (`1s`, `6m0s`). */
+export function rateLimitHeaders(r: RateLimitSnapshot): Record<string, string> {
+  return {
+    'x-ratelimit-limit-requests': count(r.limitRequests),
+    'x-ratelimit-limit-tokens': count(r.limitTokens),
+    'x-ratelimit-remaining-requests': count(r.remainingRequests),
+    'x-ratelimit-remaining-tokens': count(r.remainingTokens),
+    'x-ratelimit-reset-requests': formatGoDuration(Math.max(0, r.resetRequestsMs)),
+    'x-ratelimit-reset-tokens': formatGoDuration(Math.max(0, r.resetTokensMs)),
+  };
+}
+
+/**
+ * `retry-after` must be an integer ≥ 1 (seconds, rounded up so a client never comes back early);
+ * `retry-after-ms` carries the precise wait, and the openai SDKs read it first.
+ */
+export function retryAfterHeaders(ms: number): Record<string, string> {
+  return {
+    'retry-after': String(Math.max(1, Math.ceil(ms / 1000))),
+    'retry-after-ms': String(Math.max(0, Math.round(ms))),
+  };
+}

@@ -1,0 +1,37 @@
+import { hashUniform, type Rng } from '../../src/sim/rng.ts';
+
+/** Identifiers shaped like the real API's, drawn from a seeded stream so runs repeat exactly. */
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function alnum(rng: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += ALNUM[rng.int(ALNUM.length)];
+  return s;
+}
+
+/** `x-request-id`: `req_` + 32 hex. */
+export function requestId(rng: Rng): string {
+  return `req_${rng.hex(32)}`;
+}
+
+/** `chatcmpl-` + 29 alphanumerics, as current chat completion ids are. */
+export function chatCompletionId(rng: Rng): string {
+  return `chatcmpl-${alnum(rng, 29)}`;
+}
+
+/** `resp_` + 48 hex. */
+export function responseId(rng: Rng): string {
+  return `resp_${rng.hex(48)}`;
+}
+
+/** Output message items of the Responses API: `msg_` + 48 hex. */
+export function messageItemId(rng: Rng): string {
+  return `msg_${rng.hex(48)}`;
+}
+
+/** `fp_` + 10 hex, stable per model: the real fingerprint changes with the backend config, not per request. */
+export function systemFingerprint(model: string): string {
+  const bits40 = Math.floor(hashUniform('squall:system_fingerprint', model) * 2 ** 40);
+  return `fp_${bits40.toString(16).padStart(10, '0')}`;
+}

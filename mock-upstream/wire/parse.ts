@@ -1,0 +1,102 @@
+import type { WireErrorKind } from './errors.ts';
+
+/**
+ * Shared request-body validation. Messages follow the OpenAI API's own wording ("Invalid type for
+ * 'messages': expected an array, but got a string instead.") so a client sees what it would in production.
+ */
+
+export interface ParseFailure {
+  ok: false;
+  kind: WireErrorKind;
+  /** The offending field, e.g. 'messages' or 'messages[0]'. */
+  param?: string;
+  message?: string;
+  /** The OpenAI error code for it, e.g. 'invalid_type' or 'missing_required_parameter'. */
+  code?: string;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | ParseFailure;
+
+export type JsonObject = Record<string, unknown>;
+
+/** How the API names a JSON value's type in its messages. */
+export function jsonTypeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a decimal';
+  if (typeof value === 'boolean') return 'a boolean';
+  return 'an object';
+}
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function parseJsonObject(bodyText: string): ParseResult<JsonObject> {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return { ok: false, kind: 'invalid_json' };
+  }
+  if (!isJsonObject(body)) {
+    return {
+      ok: false,
+      kind: 'bad_request',
+      message: `Invalid type for request body: expected an object, but got ${jsonTypeName(body)} instead.`,
+      code: 'invalid_type',
+    };
+  }
+  return { ok: true, value: body };
+}
+
+export function invalidType(param: string, expected: string, got: unknown): ParseFailure {
+  return {
+    ok: false,
+    kind: 'bad_request',
+    param,
+    message: `Invalid type for '${param}': expected ${expected}, but got ${jsonTypeName(got)} instead.`,
+    code: 'invalid_type',
+  };
+}
+
+export function missingField(param: string): ParseFailure {
+  return { ok: false, kind: 'missing_field', param };
+}
+
+/** `model` must be a non-empty string; the API says "you must provide a model parameter" otherwise. */
+export function readModel(body: JsonObject): ParseResult<string> {
+  const model = body.model;
+  if (model === undefined || model === null || model === '') return missingField('model');
+  if (typeof model !== 'string') return invalidType('model', 'a string', model);
+  return { ok: true, value: model };
+}
+
+export function readOptionalBoolean(body: JsonObject, param: string): ParseResult<boolean | undefined> {
+  const value = body[param];
+  if (value === undefined || value === null) return { ok: true, value: undefined };
+  if (typeof value !== 'boolean') return invalidType(param, 'a boolean', value);
+  return { ok: true, value };
+}
+
+/** An optional integer ≥ min (token limits, n, dimensions). */
+export function readOptionalInt(
+  body: JsonObject,
+  param: string,
+  min: number,
+): ParseResult<number | undefined> {
+  const value = body[param];
+  if (value === undefined || value === null) return { ok: true, value: undefined };
+  if (typeof value !== 'number' || !Number.isInteger(value)) return invalidType(param, 'an integer', value);
+  if (value < min) {
+    return {
+      ok: false,
+      kind: 'bad_request',
+      param,
+      message: `Invalid '${param}': integer below minimum value. Expected a value >= ${min}, but got ${value} instead.`,
+      code: 'integer_below_min_value',
+    };
+  }
+  return { ok: true, value };
+}

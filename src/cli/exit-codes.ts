@@ -1,0 +1,8 @@
+/** Documented exit codes (README): k6's 99 for failed thresholds, sysexits-style for the rest. */
+export const EXIT = {
+  ok: 0,
+  thresholdsFailed: 99,
+  invalidInput: 64,
+  internalError: 70,
+  interrupted: 130,
+} as const;

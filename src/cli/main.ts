@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { isSquallError } from '../errors.ts';
+import { registerServe } from './commands/serve.ts';
+import { EXIT } from './exit-codes.ts';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('squall')
+    .description('Chaos-testing and load simulation for code that calls OpenAI-style LLM APIs')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServe(program);
+  return program;
+}
+
+/** CLI entry: user mistakes get a message and a hint (no stack trace) and exit 64; bugs exit 70. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
+      return;
+    }
+    if (isSquallError(e)) {
+      process.stderr.write(`squall: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      process.exitCode = e.code === 'ERR_SQUALL_INTERNAL' ? EXIT.internalError : EXIT.invalidInput;
+      return;
+    }
+    process.stderr.write(`squall: internal error (please report it)\n${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = EXIT.internalError;
+  }
+}

@@ -1,0 +1,186 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, InternalServerError, RateLimitError } from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type HttpFront, startHttpFront } from '../../mock-upstream/fronts/http.ts';
+import type { Upstream } from '../../mock-upstream/upstream.ts';
+import { CHAT, testUpstream } from '../helpers/upstream.ts';
+
+/** The real openai SDK over real loopback sockets against `squall serve`'s HTTP front. */
+const fronts: HttpFront[] = [];
+afterEach(async () => {
+  await Promise.all(fronts.splice(0).map((f) => f.close()));
+});
+
+async function serve(upstream: Upstream = testUpstream()): Promise<{ front: HttpFront; upstream: Upstream }> {
+  const front = await startHttpFront(upstream, { port: 0 });
+  fronts.push(front);
+  return { front, upstream };
+}
+
+function sdk(front: HttpFront, o: { maxRetries?: number; timeout?: number; faultHeader?: string } = {}): OpenAI {
+  return new OpenAI({
+    apiKey: 'sk-test-1234567890',
+    baseURL: front.baseURL,
+    maxRetries: o.maxRetries ?? 0,
+    timeout: o.timeout ?? 5_000,
+    ...(o.faultHeader ? { defaultHeaders: { 'x-squall-fault': o.faultHeader } } : {}),
+  });
+}
+
+describe('HTTP front with the real openai SDK', () => {
+  it('binds to 127.0.0.1 by default and prints an OpenAI base URL', async () => {
+    const { front } = await serve();
+    expect(front.host).toBe('127.0.0.1');
+    expect(front.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+
+  it('answers a chat completion with usage and the full header set', async () => {
+    const { front } = await serve();
+    const { data, response } = await sdk(front).chat.completions.create(CHAT).withResponse();
+    expect(data.object).toBe('chat.completion');
+    expect(data.choices[0]!.message.content!.length).toBeGreaterThan(0);
+    expect(data.usage!.total_tokens).toBe(data.usage!.prompt_tokens + data.usage!.completion_tokens);
+    const h = response.headers;
+    expect(h.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(h.get('openai-version')).toBe('2020-10-01');
+    expect(Number(h.get('openai-processing-ms'))).toBeGreaterThanOrEqual(0);
+    for (const k of ['requests', 'tokens']) {
+      expect(Number(h.get(`x-ratelimit-limit-${k}`))).toBeGreaterThan(0);
+      expect(Number(h.get(`x-ratelimit-remaining-${k}`))).toBeGreaterThanOrEqual(0);
+      expect(h.get(`x-ratelimit-reset-${k}`)).toMatch(/^(\d+h)?(\d+m)?(\d+(\.\d+)?(ms|s|µs))$/);
+    }
+  });
+
+  it('a forced 429 surfaces as RateLimitError with readable headers and the OpenAI envelope', async () => {
+    const { front } = await serve();
+    const err = await sdk(front, { faultHeader: '429' })
+      .chat.completions.create(CHAT)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    const e = err as RateLimitError;
+    expect(e.status).toBe(429);
+    expect(e.code).toBe('rate_limit_exceeded');
+    expect(e.requestID).toMatch(/^req_/);
+    expect(Number(e.headers?.get('retry-after-ms'))).toBeGreaterThan(0);
+    expect(Number(e.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(e.headers?.get('x-ratelimit-remaining-requests')).not.toBeNull();
+  });
+
+  it('insufficient_quota 429 carries no retry-after', async () => {
+    const { front } = await serve();
+    const e = (await sdk(front, { faultHeader: 'insufficient_quota' })
+      .chat.completions.create(CHAT)
+      .catch((x: unknown) => x)) as RateLimitError;
+    expect(e).toBeInstanceOf(RateLimitError);
+    expect(e.code).toBe('insufficient_quota');
+    expect(e.type).toBe('insufficient_quota');
+    expect(e.headers?.get('retry-after')).toBeNull();
+    expect(e.headers?.get('retry-after-ms')).toBeNull();
+  });
+
+  it('500 surfaces as InternalServerError', async () => {
+    const { front } = await serve();
+    const e = await sdk(front, { faultHeader: '500' })
+      .chat.completions.create(CHAT)
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InternalServerError);
+    expect((e as InternalServerError).type).toBe('server_error');
+  });
+
+  it.each(['reset', 'refuse', 'reset_mid_body'])('%s surfaces as APIConnectionError', async (kind) => {
+    const { front } = await serve();
+    const e = await sdk(front, { faultHeader: kind })
+      .chat.completions.create(CHAT)
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(APIConnectionError);
+  });
+
+  it('timeout: the server hangs and the client timeout fires (APIConnectionTimeoutError)', async () => {
+    const { front } = await serve();
+    const started = Date.now();
+    const e = await sdk(front, { faultHeader: 'timeout', timeout: 300 })
+      .chat.completions.create(CHAT)
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(APIConnectionTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
+  it('streams chat completions that the SDK parses into the same text as the non-streaming answer', async () => {
+    const { front } = await serve();
+    const client = new OpenAI({
+      apiKey: 'sk-test',
+      baseURL: front.baseURL,
+      maxRetries: 0,
+      defaultHeaders: { 'x-squall-attempt-key': 'same-content' },
+    });
+    const whole = await client.chat.completions.create(CHAT);
+    const stream = await client.chat.completions.create({ ...CHAT, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    const ids = new Set<string>();
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      ids.add(chunk.id);
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(ids.size).toBe(1);
+    expect(text).toBe(whole.choices[0]!.message.content);
+    expect(finish).toBe('stop');
+    expect(usage!.completion_tokens).toBe(whole.usage!.completion_tokens);
+  });
+
+  it("the SDK's own retries show in the journal with x-stainless-retry-count, and retry-after-ms is honoured", async () => {
+    const { front, upstream } = await serve(testUpstream({ rate_limits: { requests_per_min: 60, tokens_per_min: 1_000_000 } }));
+    const raw = sdk(front);
+    // Drain the request bucket (60 RPM), then let the SDK hit the 429 and wait it out by itself.
+    await Promise.all(Array.from({ length: 60 }, () => raw.chat.completions.create(CHAT)));
+    const started = Date.now();
+    const res = await sdk(front, { maxRetries: 2 }).chat.completions.create(CHAT);
+    expect(res.object).toBe('chat.completion');
+    const entries = upstream.journal.list({ sinceSeq: 0, limit: 1000 }).slice(-2);
+    expect(entries.map((e) => [e.outcome, e.retryCount])).toEqual([
+      ['429', 0],
+      ['ok', 1],
+    ]);
+    const waitedMs = entries[1]!.atMs - entries[0]!.atMs;
+    // One request refills in 1 s at 60 RPM; the SDK must wait about that long (retry-after-ms), not its 0.5 s default.
+    expect(waitedMs).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('at 60 RPM a burst of 61 gets exactly one 429 and remaining-requests falls one by one', async () => {
+    const { front } = await serve(testUpstream({ rate_limits: { requests_per_min: 60, tokens_per_min: 10_000_000 } }));
+    const statuses: number[] = [];
+    const remaining: number[] = [];
+    for (let i = 0; i < 61; i++) {
+      const r = await fetch(`${front.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-burst', 'content-type': 'application/json' },
+        body: JSON.stringify(CHAT),
+      });
+      await r.arrayBuffer();
+      statuses.push(r.status);
+      remaining.push(Number(r.headers.get('x-ratelimit-remaining-requests')));
+    }
+    // The burst takes well under a second on loopback; at 1 request/s refill at most one extra could fit,
+    // and a refill of a whole request would need ≥ 1 s, so exactly one 429 is expected.
+    expect(statuses.filter((s) => s === 429)).toHaveLength(1);
+    expect(statuses[60]).toBe(429);
+    expect(remaining.slice(0, 60)).toEqual(Array.from({ length: 60 }, (_, i) => 59 - i));
+  });
+
+  it('a scheduled full refuse outage closes the port (ECONNREFUSED) and reopens it afterwards', async () => {
+    const { front } = await serve(testUpstream({ phases: [{ name: 'outage', start: 300, end: 900, faults: { refuse: 1 } }] }));
+    const call = () =>
+      fetch(`${front.baseURL}/models`, { headers: { authorization: 'Bearer sk-x' } }).then(
+        (r) => r.status,
+        (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? 'error',
+      );
+    expect(await call()).toBe(200);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await call()).toBe('ECONNREFUSED');
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await call()).toBe(200);
+  });
+});
