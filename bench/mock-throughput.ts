@@ -18,12 +18,18 @@ const connections = arg('connections', 50);
 const rounds = arg('rounds', 3);
 const serversPath = fileURLToPath(new URL('./servers.ts', import.meta.url));
 
-const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark' }], max_tokens: 64 });
+const body = JSON.stringify({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello to the benchmark' }],
+  max_tokens: 64,
+});
 const headers = { authorization: 'Bearer sk-bench', 'content-type': 'application/json' };
 
 function start(kind: 'mock' | 'bare', sample?: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(serversPath, sample ? [kind, sample] : [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(serversPath, sample ? [kind, sample] : [kind], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
     child.once('error', reject);
   });
@@ -38,20 +44,37 @@ async function load(port: number) {
     connections,
     duration: durationSec,
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
 }
 
 const mock = await start('mock');
-const sampleRes = await fetch(`http://127.0.0.1:${mock.port}/v1/chat/completions`, { method: 'POST', headers, body });
+const sampleRes = await fetch(`http://127.0.0.1:${mock.port}/v1/chat/completions`, {
+  method: 'POST',
+  headers,
+  body,
+});
 const sample = JSON.stringify({
   status: sampleRes.status,
-  headers: Object.fromEntries([...sampleRes.headers].filter(([k]) => !['content-length', 'date', 'connection', 'keep-alive'].includes(k))),
+  headers: Object.fromEntries(
+    [...sampleRes.headers].filter(
+      ([k]) => !['content-length', 'date', 'connection', 'keep-alive'].includes(k),
+    ),
+  ),
   body: await sampleRes.text(),
 });
 const bare = await start('bare', sample);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const results = { mock: [] as Awaited<ReturnType<typeof load>>[], bare: [] as Awaited<ReturnType<typeof load>>[] };
+const results = {
+  mock: [] as Awaited<ReturnType<typeof load>>[],
+  bare: [] as Awaited<ReturnType<typeof load>>[],
+};
 // Alternate the two so machine noise hits both alike; report medians over the rounds.
 for (let i = 0; i < rounds; i++) {
   results.bare.push(await load(bare.port));

@@ -7,9 +7,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHttpFront } from '../mock-upstream/fronts/http.ts';
 import { Upstream } from '../mock-upstream/upstream.ts';
-import { toUpstreamConfig } from '../src/scenario/upstream-schema.ts';
+import { upstreamConfigFrom } from '../src/scenario/upstream-schema.ts';
 
-export const BENCH_UPSTREAM = toUpstreamConfig('bench', {
+export const BENCH_UPSTREAM = upstreamConfigFrom('bench', {
   latency: { fixed: 0 },
   rate_limits: { requests_per_min: 100_000_000, tokens_per_min: 2_000_000_000 },
   capacity: { max_concurrent: 100_000, max_queue: 0 },

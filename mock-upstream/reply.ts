@@ -34,7 +34,12 @@ const ERROR_KIND: Partial<Record<FaultOutcome, wire.WireErrorKind>> = {
   request_too_large: 'request_too_large',
 };
 
-export function replyForDecision(ctx: BuildContext, a: ParsedAttempt, d: Decision, extras: BodyExtras = {}): Reply {
+export function replyForDecision(
+  ctx: BuildContext,
+  a: ParsedAttempt,
+  d: Decision,
+  extras: BodyExtras = {},
+): Reply {
   const headers = (contentType: string) =>
     wire.responseHeaders({
       requestId: ctx.requestId,
@@ -166,7 +171,11 @@ export function replyForDecision(ctx: BuildContext, a: ParsedAttempt, d: Decisio
     case 'reset_mid_body':
       return { ...base, parts: parts.slice(0, lead + sf.cutAfterChunks), end: { kind: 'destroy' } };
     case 'stream_stall':
-      return { ...base, parts: parts.slice(0, lead + sf.stallAfterChunks), end: { kind: 'hang', ms: hangMs } };
+      return {
+        ...base,
+        parts: parts.slice(0, lead + sf.stallAfterChunks),
+        end: { kind: 'hang', ms: hangMs },
+      };
     case 'stream_stall_keepalive': {
       const every = Math.max(1, sf.keepAliveEveryMs);
       const n = Math.floor(hangMs / every);
@@ -186,12 +195,23 @@ export function replyForDecision(ctx: BuildContext, a: ParsedAttempt, d: Decisio
     case 'stream_error': {
       const errorEvent =
         a.endpoint === 'responses'
-          ? wire.responsesStreamErrorEvent(lead + sf.cutAfterChunks, 'The server had an error while processing your request. Sorry about that!')
+          ? wire.responsesStreamErrorEvent(
+              lead + sf.cutAfterChunks,
+              'The server had an error while processing your request. Sorry about that!',
+            )
           : wire.streamErrorEvent('The server had an error while processing your request. Sorry about that!');
-      return { ...base, parts: [...parts.slice(0, lead + sf.cutAfterChunks), { delayMs: 0, data: errorEvent }], end: { kind: 'end' } };
+      return {
+        ...base,
+        parts: [...parts.slice(0, lead + sf.cutAfterChunks), { delayMs: 0, data: errorEvent }],
+        end: { kind: 'end' },
+      };
     }
     case 'malformed':
-      return { ...base, parts: [...parts.slice(0, lead), { delayMs: 0, data: wire.malformedChunk() }], end: { kind: 'end' } };
+      return {
+        ...base,
+        parts: [...parts.slice(0, lead), { delayMs: 0, data: wire.malformedChunk() }],
+        end: { kind: 'end' },
+      };
     default:
       return { ...base, parts, end: { kind: 'end' } };
   }
@@ -203,12 +223,25 @@ function isContentDelta(event: string): boolean {
 }
 
 function whole(status: number, headers: Record<string, string>, delayMs: number, body: string): Reply {
-  return { kind: 'response', status, headers, headerDelayMs: delayMs, parts: [{ delayMs: 0, data: body }], end: { kind: 'end' } };
+  return {
+    kind: 'response',
+    status,
+    headers,
+    headerDelayMs: delayMs,
+    parts: [{ delayMs: 0, data: body }],
+    end: { kind: 'end' },
+  };
 }
 
 /** A whole JSON answer, or one broken on the way: malformed JSON, or the connection dropped midway. */
-function brokenOrWhole(outcome: Decision['outcome'], headers: Record<string, string>, delayMs: number, body: string): Reply {
-  if (outcome === 'malformed') return whole(200, headers, delayMs, body.slice(0, Math.floor(body.length / 2)));
+function brokenOrWhole(
+  outcome: Decision['outcome'],
+  headers: Record<string, string>,
+  delayMs: number,
+  body: string,
+): Reply {
+  if (outcome === 'malformed')
+    return whole(200, headers, delayMs, body.slice(0, Math.floor(body.length / 2)));
   if (outcome === 'reset_mid_body') {
     return {
       kind: 'response',

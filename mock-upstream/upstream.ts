@@ -1,10 +1,17 @@
-import { Rng } from '../src/sim/rng.ts';
 import { toUpstreamConfig } from '../src/scenario/upstream-schema.ts';
+import { Rng } from '../src/sim/rng.ts';
 import type { OverrideRequest } from './fronts/control.ts';
 import { UpstreamModel } from './model/index.ts';
 import { renderPrometheus } from './model/metrics.ts';
 import { type BodyExtras, type BuildContext, replyForDecision } from './reply.ts';
-import { FAULT_KINDS, type FaultKind, type ParsedAttempt, type RawAttempt, type Reply, type UpstreamConfig } from './types.ts';
+import {
+  FAULT_KINDS,
+  type FaultKind,
+  type ParsedAttempt,
+  type RawAttempt,
+  type Reply,
+  type UpstreamConfig,
+} from './types.ts';
 import * as wire from './wire/index.ts';
 
 /**
@@ -18,9 +25,10 @@ export class Upstream {
   private readonly ids: Rng;
   private readonly createdSec: number;
 
-  constructor(config: UpstreamConfig) {
+  /** `startMs`: clock time the schedule counts from (a server's start; a simulation's epoch). */
+  constructor(config: UpstreamConfig, options: { startMs?: number } = {}) {
     this.config = config;
-    this.model = new UpstreamModel(config);
+    this.model = new UpstreamModel(config, options.startMs === undefined ? {} : { startMs: options.startMs });
     this.ids = new Rng(config.seed).fork('ids');
     // Fixed, so bodies are byte-identical across runs of the same seed.
     this.createdSec = 1_767_225_600;
@@ -32,9 +40,15 @@ export class Upstream {
 
   handle(raw: RawAttempt, nowMs: number): Reply {
     const requestId = wire.requestId(this.ids);
-    const ctx: BuildContext = { requestId, nowMs, createdSec: this.createdSec + Math.floor(nowMs / 1000), config: this.config };
+    const ctx: BuildContext = {
+      requestId,
+      nowMs,
+      createdSec: this.createdSec + Math.floor(nowMs / 1000),
+      config: this.config,
+    };
     const routed = this.route(raw);
-    if ('error' in routed) return this.errorReply(routed.error, { requestId, path: raw.path, method: raw.method }, nowMs);
+    if ('error' in routed)
+      return this.errorReply(routed.error, { requestId, path: raw.path, method: raw.method }, nowMs);
     const { endpoint, modelId } = routed;
 
     const apiKey = bearer(raw.headers.authorization);
@@ -44,9 +58,11 @@ export class Upstream {
     }
 
     // Listing models is cheap metadata: no faults, no rate limits (as with the real API's GET /v1/models).
-    if (endpoint === 'models.list') return this.okJson(requestId, wire.modelsListBody(this.config.models, this.createdSec));
+    if (endpoint === 'models.list')
+      return this.okJson(requestId, wire.modelsListBody(this.config.models, this.createdSec));
     if (endpoint === 'models.retrieve') {
-      if (!this.config.models.includes(modelId!)) return this.errorReply('model_not_found', { requestId, model: modelId! }, nowMs);
+      if (!this.config.models.includes(modelId!))
+        return this.errorReply('model_not_found', { requestId, model: modelId! }, nowMs);
       return this.okJson(requestId, wire.modelBody(modelId!, this.createdSec));
     }
 
@@ -55,15 +71,20 @@ export class Upstream {
       const { kind, ok: _ok, ...fields } = parsed;
       return this.errorReply(kind, { requestId, ...fields }, nowMs);
     }
-    if (!this.config.models.includes(parsed.model)) return this.errorReply('model_not_found', { requestId, model: parsed.model }, nowMs);
+    if (!this.config.models.includes(parsed.model))
+      return this.errorReply('model_not_found', { requestId, model: parsed.model }, nowMs);
 
     const forced = raw.headers['x-squall-fault'];
     if (forced !== undefined && !(FAULT_KINDS as readonly string[]).includes(forced)) {
-      return this.errorReply('bad_request', {
-        requestId,
-        param: 'x-squall-fault',
-        message: `Unknown x-squall-fault "${forced}". Known kinds: ${FAULT_KINDS.join(', ')}.`,
-      }, nowMs);
+      return this.errorReply(
+        'bad_request',
+        {
+          requestId,
+          param: 'x-squall-fault',
+          message: `Unknown x-squall-fault "${forced}". Known kinds: ${FAULT_KINDS.join(', ')}.`,
+        },
+        nowMs,
+      );
     }
     const retryRaw = raw.headers['x-stainless-retry-count'];
     const attempt: ParsedAttempt = {
@@ -85,7 +106,14 @@ export class Upstream {
 
   /** 413 for a body the front stopped reading. */
   payloadTooLarge(nowMs: number): Reply {
-    return this.errorReply('payload_too_large', { requestId: wire.requestId(this.ids), message: `Request body exceeds ${this.config.maxBodyBytes} bytes.` }, nowMs);
+    return this.errorReply(
+      'payload_too_large',
+      {
+        requestId: wire.requestId(this.ids),
+        message: `Request body exceeds ${this.config.maxBodyBytes} bytes.`,
+      },
+      nowMs,
+    );
   }
 
   state(nowMs: number): unknown {
@@ -112,15 +140,26 @@ export class Upstream {
     return renderPrometheus(this.model, nowMs);
   }
 
-  /** Windows in which every attempt is refused (unscoped, probability 1): the HTTP front closes its listener. */
-  refuseWindows(): Array<{ startMs: number; endMs: number }> {
-    return this.model.schedule
-      .phasesList()
-      .filter((p) => (p.faults as Record<string, number> | undefined)?.refuse === 1 && !p.scope)
-      .map((p) => ({ startMs: this.model.startMs + p.startMs, endMs: this.model.startMs + p.endMs }));
+  /** The schedule counts from `nowMs` unless its start was already fixed; returns the start. */
+  startAt(nowMs: number): number {
+    return this.model.startAt(nowMs);
   }
 
-  private route(raw: RawAttempt): { endpoint: ParsedAttempt['endpoint'] | 'models.list' | 'models.retrieve'; modelId?: string } | { error: 'not_found_route' | 'method_not_allowed' } {
+  /** Windows in which every attempt is refused (unscoped, probability 1): the HTTP front closes its listener. */
+  refuseWindows(): Array<{ startMs: number; endMs: number }> {
+    const start = this.model.startMs;
+    if (start === undefined) return [];
+    return this.model.schedule
+      .phasesList()
+      .filter((p) => p.faults.refuse === 1 && !p.scope && !p.flap && !p.rampUpMs && !p.rampDownMs)
+      .map((p) => ({ startMs: start + p.startMs, endMs: start + p.endMs }));
+  }
+
+  private route(
+    raw: RawAttempt,
+  ):
+    | { endpoint: ParsedAttempt['endpoint'] | 'models.list' | 'models.retrieve'; modelId?: string }
+    | { error: 'not_found_route' | 'method_not_allowed' } {
     const path = raw.path.split('?')[0]!.replace(/\/+$/, '');
     const method = raw.method.toUpperCase();
     const post = (endpoint: 'chat.completions' | 'embeddings' | 'responses') =>
@@ -128,9 +167,13 @@ export class Upstream {
     if (path === '/v1/chat/completions') return post('chat.completions');
     if (path === '/v1/embeddings') return post('embeddings');
     if (path === '/v1/responses') return post('responses');
-    if (path === '/v1/models') return method === 'GET' ? { endpoint: 'models.list' } : { error: 'method_not_allowed' };
+    if (path === '/v1/models')
+      return method === 'GET' ? { endpoint: 'models.list' } : { error: 'method_not_allowed' };
     const m = /^\/v1\/models\/([^/]+)$/.exec(path);
-    if (m) return method === 'GET' ? { endpoint: 'models.retrieve', modelId: decodeURIComponent(m[1]!) } : { error: 'method_not_allowed' };
+    if (m)
+      return method === 'GET'
+        ? { endpoint: 'models.retrieve', modelId: decodeURIComponent(m[1]!) }
+        : { error: 'method_not_allowed' };
     return { error: 'not_found_route' };
   }
 
@@ -145,12 +188,19 @@ export class Upstream {
     };
   }
 
-  private errorReply(kind: wire.WireErrorKind, ctx: Omit<wire.ErrorContext, 'requestId'> & { requestId: string }, _nowMs: number): Reply {
+  private errorReply(
+    kind: wire.WireErrorKind,
+    ctx: Omit<wire.ErrorContext, 'requestId'> & { requestId: string },
+    _nowMs: number,
+  ): Reply {
     const e = wire.errorResponse(kind, ctx);
     return {
       kind: 'response',
       status: e.status,
-      headers: { ...wire.responseHeaders({ requestId: ctx.requestId, processingMs: 1, contentType: e.contentType }), ...e.headers },
+      headers: {
+        ...wire.responseHeaders({ requestId: ctx.requestId, processingMs: 1, contentType: e.contentType }),
+        ...e.headers,
+      },
       headerDelayMs: 0,
       parts: [{ delayMs: 0, data: e.body }],
       end: { kind: 'end' },
@@ -158,9 +208,13 @@ export class Upstream {
   }
 }
 
-export function createUpstream(config: UpstreamConfig | { seed: string | number }): Upstream {
+/** For users' own tests: `createUpstream({ seed: 1 })` or a full config. The schedule starts now. */
+export function createUpstream(
+  config: UpstreamConfig | { seed: string | number },
+  options: { startMs?: number } = {},
+): Upstream {
   const full = 'models' in config ? (config as UpstreamConfig) : toUpstreamConfig(String(config.seed));
-  return new Upstream(full);
+  return new Upstream(full, options);
 }
 
 function bearer(h: string | undefined): string | undefined {

@@ -15,6 +15,7 @@ export type SquallErrorCode =
   | 'ERR_SQUALL_DEADLINE'
   | 'ERR_SQUALL_FALLBACK_EXHAUSTED'
   | 'ERR_SQUALL_RETRIES_EXHAUSTED'
+  | 'ERR_SQUALL_INVALID_METRICS'
   | 'ERR_SQUALL_INTERNAL';
 
 export class SquallError extends Error {

@@ -35,7 +35,9 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export function handleControl(upstream: Upstream, req: ControlRequest): ControlResponse {
   if (req.controlToken && req.authorization !== `Bearer ${req.controlToken}`) {
-    return json(401, { error: 'control API requires "Authorization: Bearer <token>" (set by --control-token)' });
+    return json(401, {
+      error: 'control API requires "Authorization: Bearer <token>" (set by --control-token)',
+    });
   }
   const route = `${req.method.toUpperCase()} ${req.path.replace(/\/+$/, '')}`;
   try {
@@ -55,11 +57,18 @@ export function handleControl(upstream: Upstream, req: ControlRequest): ControlR
       case 'GET /__squall/journal': {
         const sinceSeq = intParam(req.query, 'since', 0);
         const limit = Math.min(intParam(req.query, 'limit', 1000), 10_000);
-        return json(200, { total: upstream.journal.total, entries: upstream.journal.list({ sinceSeq, limit }) });
+        return json(200, {
+          total: upstream.journal.total,
+          entries: upstream.journal.list({ sinceSeq, limit }),
+        });
       }
       case 'GET /__squall/metrics':
       case 'GET /metrics':
-        return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: upstream.metrics(req.nowMs) };
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/plain; version=0.0.4' },
+          body: upstream.metrics(req.nowMs),
+        };
       default:
         return json(404, {
           error: `no control route ${route}`,
@@ -95,32 +104,45 @@ function parseOverride(bodyText: string): OverrideRequest {
   } catch {
     throw new BadControlRequest('override: body is not JSON', 'send {"faults":{"503":1},"ttl":"30s"}');
   }
-  if (typeof body !== 'object' || body === null) throw new BadControlRequest('override: body must be an object');
+  if (typeof body !== 'object' || body === null)
+    throw new BadControlRequest('override: body must be an object');
   const b = body as Record<string, unknown>;
   const faults = b.faults;
   if (typeof faults !== 'object' || faults === null || Array.isArray(faults)) {
-    throw new BadControlRequest('override.faults: expected an object of fault kind → probability', 'e.g. {"429":0.5}');
+    throw new BadControlRequest(
+      'override.faults: expected an object of fault kind → probability',
+      'e.g. {"429":0.5}',
+    );
   }
   const out: Partial<Record<FaultKind, number>> = {};
   for (const [k, v] of Object.entries(faults)) {
     if (!(FAULT_KINDS as readonly string[]).includes(k)) {
-      throw new BadControlRequest(`override.faults: unknown fault kind "${k}"`, `known kinds: ${FAULT_KINDS.join(', ')}`);
+      throw new BadControlRequest(
+        `override.faults: unknown fault kind "${k}"`,
+        `known kinds: ${FAULT_KINDS.join(', ')}`,
+      );
     }
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-      throw new BadControlRequest(`override.faults.${k}: expected a probability between 0 and 1, got ${JSON.stringify(v)}`);
+      throw new BadControlRequest(
+        `override.faults.${k}: expected a probability between 0 and 1, got ${JSON.stringify(v)}`,
+      );
     }
     out[k as FaultKind] = v;
   }
   const ttlRaw = b.ttl ?? b.ttlMs;
-  if (ttlRaw === undefined) throw new BadControlRequest('override.ttl: required', 'e.g. "ttl":"30s"; overrides always expire');
-  if (typeof ttlRaw !== 'string' && typeof ttlRaw !== 'number') throw new BadControlRequest('override.ttl: expected a duration');
+  if (ttlRaw === undefined)
+    throw new BadControlRequest('override.ttl: required', 'e.g. "ttl":"30s"; overrides always expire');
+  if (typeof ttlRaw !== 'string' && typeof ttlRaw !== 'number')
+    throw new BadControlRequest('override.ttl: expected a duration');
   const ttlMs = parseDurationMs(ttlRaw, 'override.ttl');
   if (!(ttlMs > 0 && ttlMs <= MAX_OVERRIDE_TTL_MS)) {
     throw new BadControlRequest(`override.ttl: must be between 1ms and 24h, got ${ttlRaw}`);
   }
   const scope = b.scope as Scope | undefined;
   if (scope !== undefined && (typeof scope !== 'object' || scope === null)) {
-    throw new BadControlRequest('override.scope: expected {"models":[...],"endpoints":[...],"apiKeys":[...]}');
+    throw new BadControlRequest(
+      'override.scope: expected {"models":[...],"endpoints":[...],"apiKeys":[...]}',
+    );
   }
   return { faults: out, ttlMs, ...(scope ? { scope } : {}) };
 }
@@ -129,7 +151,8 @@ function intParam(q: URLSearchParams, name: string, dflt: number): number {
   const v = q.get(name);
   if (v === null) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BadControlRequest(`query ${name}: expected a non-negative integer, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new BadControlRequest(`query ${name}: expected a non-negative integer, got "${v}"`);
   return n;
 }
 

@@ -96,17 +96,21 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
   await listen(server, options.port ?? 8787, host);
   const port = (server.address() as AddressInfo).port;
 
+  upstream.startAt(clock.now());
   // Full outages with `refuse` really stop accepting: close the listener, reopen at the window's end.
   for (const w of upstream.refuseWindows()) {
     const startIn = w.startMs - clock.now();
     const endIn = w.endMs - clock.now();
     if (endIn <= 0) continue;
     refuseTimers.push(
-      clock.setTimeout(() => {
-        if (closing) return;
-        server.close();
-        for (const s of sockets) s.destroy();
-      }, Math.max(0, startIn)),
+      clock.setTimeout(
+        () => {
+          if (closing) return;
+          server.close();
+          for (const s of sockets) s.destroy();
+        },
+        Math.max(0, startIn),
+      ),
       clock.setTimeout(() => {
         if (!closing) listen(server, port, host).catch(() => {});
       }, endIn),

@@ -21,12 +21,18 @@ export function createInProcessFetch(upstream: Upstream, clock: Clock): typeof f
     headers.forEach((v, k) => {
       lower[k] = v;
     });
-    const reply = upstream.handle({ method, path: url.pathname + url.search, headers: lower, bodyText }, clock.now());
+    const reply = upstream.handle(
+      { method, path: url.pathname + url.search, headers: lower, bodyText },
+      clock.now(),
+    );
     const rendered = await renderReply(reply, clock, signal);
     if (rendered.kind === 'network') {
-      const cause = Object.assign(new Error(rendered.code === 'ECONNREFUSED' ? 'connect ECONNREFUSED' : 'socket hang up'), {
-        code: rendered.code,
-      });
+      const cause = Object.assign(
+        new Error(rendered.code === 'ECONNREFUSED' ? 'connect ECONNREFUSED' : 'socket hang up'),
+        {
+          code: rendered.code,
+        },
+      );
       throw new TypeError('fetch failed', { cause });
     }
     return rendered.response;
@@ -34,7 +40,10 @@ export function createInProcessFetch(upstream: Upstream, clock: Clock): typeof f
   return inProcessFetch as typeof fetch;
 }
 
-async function readBody(body: RequestInit['body'] | undefined, request: Request | undefined): Promise<string> {
+async function readBody(
+  body: RequestInit['body'] | undefined,
+  request: Request | undefined,
+): Promise<string> {
   if (body == null) return request ? await request.text() : '';
   if (typeof body === 'string') return body;
   return await new Response(body).text();

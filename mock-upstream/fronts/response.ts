@@ -6,9 +6,15 @@ import type { Reply } from '../types.ts';
  * msw front and the in-process front, so both behave the same. Connection-level faults (reset, refuse,
  * hang) have no Response: the caller turns them into its own kind of network error.
  */
-export type Rendered = { kind: 'response'; response: Response } | { kind: 'network'; code: 'ECONNRESET' | 'ECONNREFUSED' };
+export type Rendered =
+  | { kind: 'response'; response: Response }
+  | { kind: 'network'; code: 'ECONNRESET' | 'ECONNREFUSED' };
 
-export async function renderReply(reply: Reply, clock: Clock, signal?: AbortSignal | null): Promise<Rendered> {
+export async function renderReply(
+  reply: Reply,
+  clock: Clock,
+  signal?: AbortSignal | null,
+): Promise<Rendered> {
   const sig = signal ?? undefined;
   switch (reply.kind) {
     case 'refuse':
@@ -23,7 +29,10 @@ export async function renderReply(reply: Reply, clock: Clock, signal?: AbortSign
     case 'response': {
       await clock.sleep(reply.headerDelayMs, sig);
       const body = bodyStream(reply, clock, sig);
-      return { kind: 'response', response: new Response(body, { status: reply.status, headers: reply.headers }) };
+      return {
+        kind: 'response',
+        response: new Response(body, { status: reply.status, headers: reply.headers }),
+      };
     }
   }
 }

@@ -29,22 +29,25 @@ export function sampleLatencyMs(spec: LatencySpec, rng: UniformSource): number {
     case 'lognormal': {
       let ms = sampleLognormal(spec.medianMs, spec.p99Ms, rng);
       if (spec.maxMs === undefined) return ms;
-      for (let i = 0; i < CAP_REDRAWS && ms > spec.maxMs; i++) ms = sampleLognormal(spec.medianMs, spec.p99Ms, rng);
+      for (let i = 0; i < CAP_REDRAWS && ms > spec.maxMs; i++)
+        ms = sampleLognormal(spec.medianMs, spec.p99Ms, rng);
       return Math.min(ms, spec.maxMs);
     }
   }
 }
 
 /**
- * Inter-token gaps of a stream of `tokens` tokens: `tokens - 1` gaps, gap i being the wait between token i
- * and token i + 1 (the first token goes out after the time to first token). Each gap is
- * 1000 / tokensPerSec × (1 ± jitter·u) with u uniform in [-1, 1).
+ * Delays of the tokens of a stream, one per token: entry i is the wait before token i is sent, so it lines up
+ * with BodyPart.delayMs. Entry 0 is 0 (the first token goes out after the time to first token, which is
+ * the decision's latencyMs); every later entry is an inter-token gap of 1000 / tokensPerSec × (1 ± jitter·u)
+ * with u uniform in [-1, 1).
  */
 export function streamGapsMs(timing: StreamTiming, tokens: number, rng: UniformSource): number[] {
-  const n = Math.max(0, Math.floor(tokens) - 1);
+  const n = Math.max(0, Math.floor(tokens));
   const baseMs = timing.tokensPerSec > 0 ? 1000 / timing.tokensPerSec : 0;
   const jitter = Math.min(1, Math.max(0, timing.jitter));
   const gaps = new Array<number>(n);
-  for (let i = 0; i < n; i++) gaps[i] = baseMs * (1 + jitter * (2 * rng.next() - 1));
+  if (n > 0) gaps[0] = 0;
+  for (let i = 1; i < n; i++) gaps[i] = baseMs * (1 + jitter * (2 * rng.next() - 1));
   return gaps;
 }

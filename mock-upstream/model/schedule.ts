@@ -92,10 +92,12 @@ export interface ActiveEffects {
 export class Effects {
   /** Π(1 − p_i) per fault kind. */
   readonly survive = new Float64Array(KIND_COUNT);
-  /** Names of the sources in effect, and for each its probability vector and ramp factor. */
+  /** Names of every source in effect (phases, incidents, overrides), in the order added. */
   readonly names: string[] = [];
-  readonly sourceProbs: Float64Array[] = [];
-  readonly factors: number[] = [];
+  /** The sources with faults: name, probability vector and ramp factor (parallel arrays, for reasons). */
+  readonly faultNames: string[] = [];
+  readonly faultProbs: Float64Array[] = [];
+  readonly faultFactors: number[] = [];
   anyFault = false;
   latency: LatencySpec | undefined;
   rateLimits: Partial<RateLimitConfig> | undefined;
@@ -107,8 +109,9 @@ export class Effects {
   clear(): void {
     this.survive.fill(1);
     this.names.length = 0;
-    this.sourceProbs.length = 0;
-    this.factors.length = 0;
+    this.faultNames.length = 0;
+    this.faultProbs.length = 0;
+    this.faultFactors.length = 0;
     this.anyFault = false;
     this.latency = undefined;
     this.rateLimits = undefined;
@@ -128,8 +131,9 @@ export class Effects {
   ): void {
     this.names.push(name);
     if (probs) {
-      this.sourceProbs.push(probs);
-      this.factors.push(factor);
+      this.faultNames.push(name);
+      this.faultProbs.push(probs);
+      this.faultFactors.push(factor);
       if (factor > 0) {
         for (let i = 0; i < KIND_COUNT; i++) {
           const p = probs[i]! * factor;
@@ -186,7 +190,11 @@ export class Schedule {
     this.boundaries = [...cuts].sort((a, b) => a - b);
     this.segments = this.boundaries.map(() => []);
     compiled.forEach((p, idx) => {
-      for (let j = this.segmentAt(p.startMs); j < this.boundaries.length && this.boundaries[j]! < p.endMs; j++) {
+      for (
+        let j = this.segmentAt(p.startMs);
+        j < this.boundaries.length && this.boundaries[j]! < p.endMs;
+        j++
+      ) {
         this.segments[j]!.push(idx);
       }
     });
@@ -248,7 +256,10 @@ export class Schedule {
     // Time mostly moves forward a little at a time: try the segment used last, then its successor.
     if (last >= 0 && last < b.length && b[last]! <= tMs) {
       if (last + 1 >= b.length || tMs < b[last + 1]!) return last;
-      if (last + 2 >= b.length || tMs < b[last + 2]!) return (this.lastSegment = last + 1);
+      if (last + 2 >= b.length || tMs < b[last + 2]!) {
+        this.lastSegment = last + 1;
+        return last + 1;
+      }
     }
     let lo = 0;
     let hi = b.length - 1;
@@ -288,7 +299,13 @@ function inScope(scope: CompiledScope | undefined, t: ScopeTarget): boolean {
 }
 
 function summarize(p: CompiledPhase): PhaseSummary {
-  const s: PhaseSummary = { name: p.name, source: p.source, startMs: p.startMs, endMs: p.endMs, faults: p.faults };
+  const s: PhaseSummary = {
+    name: p.name,
+    source: p.source,
+    startMs: p.startMs,
+    endMs: p.endMs,
+    faults: p.faults,
+  };
   if (p.scope) s.scope = p.scope;
   if (p.rampUpMs > 0) s.rampUpMs = p.rampUpMs;
   if (p.rampDownMs > 0) s.rampDownMs = p.rampDownMs;
@@ -320,7 +337,12 @@ export function matchesScope(scope: CompiledScope | undefined, target: ScopeTarg
 function compilePhase(p: PhaseConfig, i: number): CompiledPhase {
   const name = p.name ?? `phases[${i}]`;
   const where = p.name === undefined ? `phases[${i}]` : `phases[${i}] "${p.name}"`;
-  checkNonNegative(where, 'startMs', p.startMs, 'phase times are ms from the upstream start, e.g. 0 or 30000');
+  checkNonNegative(
+    where,
+    'startMs',
+    p.startMs,
+    'phase times are ms from the upstream start, e.g. 0 or 30000',
+  );
   if (!(typeof p.endMs === 'number' && p.endMs > p.startMs)) {
     throw invalid(
       where,
@@ -379,21 +401,27 @@ function expandIncidents(process: IncidentProcessConfig, i: number, rng: Rng): C
   const where = process.name === undefined ? `incidents[${i}]` : `incidents[${i}] "${process.name}"`;
   checkPositive(where, 'mtbfMs', process.mtbfMs, 'mean time between incidents, e.g. 600000 (10 min)');
   checkPositive(where, 'mttrMs', process.mttrMs, 'mean incident duration, e.g. 60000 (1 min)');
-  checkNonNegative(where, 'horizonMs', process.horizonMs, 'incidents are drawn in [0, horizonMs), e.g. the run length');
+  checkNonNegative(
+    where,
+    'horizonMs',
+    process.horizonMs,
+    'incidents are drawn in [0, horizonMs), e.g. the run length',
+  );
   checkFaults(where, process.faults);
   checkLatency(where, process.latency);
   checkScope(where, process.scope);
+  const tooMany = () =>
+    invalid(
+      where,
+      'mtbfMs',
+      `gives more than ${MAX_INCIDENTS_PER_PROCESS} incidents within horizonMs ${process.horizonMs}`,
+      'raise mtbfMs or shorten horizonMs',
+    );
+  if (process.horizonMs / (process.mtbfMs + process.mttrMs) > MAX_INCIDENTS_PER_PROCESS) throw tooMany();
   const out: CompiledPhase[] = [];
   let t = rng.exponential(process.mtbfMs);
   while (t < process.horizonMs) {
-    if (out.length >= MAX_INCIDENTS_PER_PROCESS) {
-      throw invalid(
-        where,
-        'mtbfMs',
-        `gives more than ${MAX_INCIDENTS_PER_PROCESS} incidents within horizonMs ${process.horizonMs}`,
-        'raise mtbfMs or shorten horizonMs',
-      );
-    }
+    if (out.length >= MAX_INCIDENTS_PER_PROCESS) throw tooMany();
     // A zero-length draw would be an empty window; one microsecond keeps every incident real.
     const durationMs = Math.max(0.001, rng.exponential(process.mttrMs));
     out.push(compiled(`${base}#${out.length}`, 'incident', t, t + durationMs, process));

@@ -37,7 +37,12 @@ export function checkFaults(where: string, faults: unknown, field = 'faults'): v
   }
   for (const [kind, p] of Object.entries(faults)) {
     if (!isFaultKind(kind)) {
-      throw invalid(where, `${field}.${kind}`, 'is not a known fault kind', `use one of: ${FAULT_KINDS.join(', ')}`);
+      throw invalid(
+        where,
+        `${field}.${kind}`,
+        'is not a known fault kind',
+        `use one of: ${FAULT_KINDS.join(', ')}`,
+      );
     }
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
       throw invalid(
@@ -72,12 +77,22 @@ export function checkLatency(where: string, spec: LatencySpec | undefined, field
       nonNegative('medianMs', spec.medianMs);
       nonNegative('p99Ms', spec.p99Ms);
       if (spec.p99Ms < spec.medianMs) {
-        throw invalid(where, `${field}.p99Ms`, 'must be ≥ medianMs', 'p99 is the slow tail, above the median');
+        throw invalid(
+          where,
+          `${field}.p99Ms`,
+          'must be ≥ medianMs',
+          'p99 is the slow tail, above the median',
+        );
       }
       if (spec.maxMs !== undefined) {
         nonNegative('maxMs', spec.maxMs);
         if (spec.maxMs < spec.medianMs) {
-          throw invalid(where, `${field}.maxMs`, 'must be ≥ medianMs', 'the cap trims the tail; set it above p99');
+          throw invalid(
+            where,
+            `${field}.maxMs`,
+            'must be ≥ medianMs',
+            'the cap trims the tail; set it above p99',
+          );
         }
       }
       return;
@@ -102,7 +117,12 @@ export function checkScope(where: string, scope: Scope | undefined): void {
   }
   for (const e of scope.endpoints ?? []) {
     if (!ENDPOINTS.includes(e)) {
-      throw invalid(where, 'scope.endpoints', `has unknown endpoint "${e}"`, `use one of: ${ENDPOINTS.join(', ')}`);
+      throw invalid(
+        where,
+        'scope.endpoints',
+        `has unknown endpoint "${e}"`,
+        `use one of: ${ENDPOINTS.join(', ')}`,
+      );
     }
   }
 }

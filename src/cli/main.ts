@@ -29,7 +29,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e.code === 'ERR_SQUALL_INTERNAL' ? EXIT.internalError : EXIT.invalidInput;
       return;
     }
-    process.stderr.write(`squall: internal error (please report it)\n${e instanceof Error ? e.stack : String(e)}\n`);
+    process.stderr.write(
+      `squall: internal error (please report it)\n${e instanceof Error ? e.stack : String(e)}\n`,
+    );
     process.exitCode = EXIT.internalError;
   }
 }

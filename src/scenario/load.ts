@@ -26,7 +26,8 @@ export class ScenarioValidationError extends SquallError {
 
 export function formatProblems(file: string, problems: ValidationProblem[]): string {
   const lines = problems.map(
-    (p) => `${p.file}:${p.line}:${p.col}  ${p.path || '(root)'}: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ''}`,
+    (p) =>
+      `${p.file}:${p.line}:${p.col}  ${p.path || '(root)'}: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ''}`,
   );
   return `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`;
 }
@@ -37,9 +38,13 @@ export function loadFile<S extends z.ZodType>(file: string, schema: S): z.output
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SquallError('ERR_SQUALL_SCENARIO_FILE', `${file}: cannot read the file (${code ?? String(e)})`, {
-      hint: code === 'ENOENT' ? 'check the path; `squall init` writes a starter scenario' : undefined,
-    });
+    throw new SquallError(
+      'ERR_SQUALL_SCENARIO_FILE',
+      `${file}: cannot read the file (${code ?? String(e)})`,
+      {
+        hint: code === 'ENOENT' ? 'check the path; `squall init` writes a starter scenario' : undefined,
+      },
+    );
   }
   return parseText(file, text, schema);
 }
@@ -80,7 +85,11 @@ export function parseText<S extends z.ZodType>(file: string, text: string, schem
           ...pos,
           path: keyPath.join('.'),
           message: `unknown key "${key}"`,
-          hint: guess ? `did you mean \`${guess}\`?` : known.length ? `known keys: ${known.join(', ')}` : undefined,
+          hint: guess
+            ? `did you mean \`${guess}\`?`
+            : known.length
+              ? `known keys: ${known.join(', ')}`
+              : undefined,
         });
       }
       continue;
@@ -175,7 +184,13 @@ function unwrap(s: unknown): unknown {
   for (let i = 0; i < 10; i++) {
     const def = (s as { _zod?: { def?: { type?: string; innerType?: unknown; in?: unknown } } })?._zod?.def;
     if (!def) return s;
-    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') s = def.innerType;
+    if (
+      def.type === 'optional' ||
+      def.type === 'default' ||
+      def.type === 'nullable' ||
+      def.type === 'prefault'
+    )
+      s = def.innerType;
     else if (def.type === 'pipe') s = def.in;
     else return s;
   }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { FAULT_KINDS, type LatencySpec, type PhaseConfig, type Scope, type UpstreamConfig } from '../../mock-upstream/types.ts';
+import {
+  FAULT_KINDS,
+  type LatencySpec,
+  type PhaseConfig,
+  type Scope,
+  type UpstreamConfig,
+} from '../../mock-upstream/types.ts';
 import { parseDurationMs } from '../util/duration.ts';
 
 /**
@@ -13,14 +19,19 @@ export const durationMs = z.union([z.string(), z.number()]).transform((v, ctx) =
   try {
     return parseDurationMs(v);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `expected a duration, found ${JSON.stringify(v)}`, params: { hint: DURATION_HINT } });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration, found ${JSON.stringify(v)}`,
+      params: { hint: DURATION_HINT },
+    });
     return z.NEVER;
   }
 });
 
 /** 0.3, or "30%". */
 export const probability = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : /^\s*\d+(\.\d+)?\s*%\s*$/.test(v) ? Number.parseFloat(v) / 100 : Number.NaN;
+  const n =
+    typeof v === 'number' ? v : /^\s*\d+(\.\d+)?\s*%\s*$/.test(v) ? Number.parseFloat(v) / 100 : Number.NaN;
   if (!(n >= 0 && n <= 1)) {
     ctx.addIssue({
       code: 'custom',
@@ -59,7 +70,9 @@ export const latencySchema = z.union([
 
 const scopeSchema = z.strictObject({
   models: z.array(z.string()).optional(),
-  endpoints: z.array(z.enum(['chat.completions', 'embeddings', 'responses', 'models.list', 'models.retrieve'])).optional(),
+  endpoints: z
+    .array(z.enum(['chat.completions', 'embeddings', 'responses', 'models.list', 'models.retrieve']))
+    .optional(),
   api_keys: z.array(z.string()).optional(),
 });
 
@@ -138,7 +151,15 @@ export const upstreamSchema = z.strictObject({
 export type UpstreamSection = z.output<typeof upstreamSchema>;
 
 export const DEFAULT_UPSTREAM: Omit<UpstreamConfig, 'seed'> = {
-  models: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'o3-mini', 'text-embedding-3-small', 'text-embedding-3-large'],
+  models: [
+    'gpt-4o-mini',
+    'gpt-4o',
+    'gpt-4.1-mini',
+    'gpt-4.1',
+    'o3-mini',
+    'text-embedding-3-small',
+    'text-embedding-3-large',
+  ],
   apiKeys: [],
   rateLimits: { requestsPerMin: 500, tokensPerMin: 200_000 },
   defaultMaxTokens: 256,
@@ -159,7 +180,12 @@ export const DEFAULT_UPSTREAM: Omit<UpstreamConfig, 'seed'> = {
 function latencyOf(l: z.output<typeof latencySchema>): LatencySpec {
   if ('fixed' in l) return { kind: 'fixed', ms: l.fixed };
   if ('uniform' in l) return { kind: 'uniform', minMs: l.uniform[0], maxMs: l.uniform[1] };
-  return { kind: 'lognormal', medianMs: l.median, p99Ms: l.p99, ...(l.max !== undefined ? { maxMs: l.max } : {}) };
+  return {
+    kind: 'lognormal',
+    medianMs: l.median,
+    p99Ms: l.p99,
+    ...(l.max !== undefined ? { maxMs: l.max } : {}),
+  };
 }
 
 function scopeOf(s: z.output<typeof scopeSchema> | undefined): Scope | undefined {
@@ -203,7 +229,11 @@ export function toUpstreamConfig(seed: string, u: UpstreamSection = {}): Upstrea
     apiKeys: u.api_keys ?? d.apiKeys,
     rateLimits: { ...d.rateLimits, ...limitsOf(u.rate_limits) },
     ...(u.rate_limits_by_key
-      ? { rateLimitsByKey: Object.fromEntries(Object.entries(u.rate_limits_by_key).map(([k, v]) => [k, limitsOf(v)])) }
+      ? {
+          rateLimitsByKey: Object.fromEntries(
+            Object.entries(u.rate_limits_by_key).map(([k, v]) => [k, limitsOf(v)]),
+          ),
+        }
       : {}),
     defaultMaxTokens: u.default_max_tokens ?? d.defaultMaxTokens,
     tokenCounter: u.token_counter ?? d.tokenCounter,
@@ -216,7 +246,9 @@ export function toUpstreamConfig(seed: string, u: UpstreamSection = {}): Upstrea
     completionTokens: u.completion_tokens
       ? { medianTokens: u.completion_tokens.median, p99Tokens: u.completion_tokens.p99 }
       : d.completionTokens,
-    capacity: u.capacity ? { maxConcurrent: u.capacity.max_concurrent, maxQueue: u.capacity.max_queue } : d.capacity,
+    capacity: u.capacity
+      ? { maxConcurrent: u.capacity.max_concurrent, maxQueue: u.capacity.max_queue }
+      : d.capacity,
     phases,
     incidents: (u.incidents ?? []).map((x, i) => {
       const scope = scopeOf(x.scope);
@@ -247,3 +279,10 @@ export const serveFileSchema = z.looseObject({
   seed: z.union([z.number().int(), z.string()]).optional(),
   upstream: upstreamSchema.optional(),
 });
+
+export type UpstreamInput = z.input<typeof upstreamSchema>;
+
+/** From the section as written (durations as strings) to the model's config; throws on invalid input. */
+export function upstreamConfigFrom(seed: string, input: UpstreamInput = {}): UpstreamConfig {
+  return toUpstreamConfig(seed, upstreamSchema.parse(input));
+}

@@ -80,6 +80,8 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private readonly heap: VirtualTimer[] = [];
   private readonly cancelled = new Set<number>();
+  /** Ids of timers not yet fired or cancelled: clearing a fired timer must be a no-op. */
+  private readonly live = new Set<number>();
   private firedCount = 0;
 
   constructor(epochMs = 0) {
@@ -96,18 +98,19 @@ export class VirtualClock implements Clock {
   }
 
   get pending(): number {
-    return this.heap.length - this.cancelled.size;
+    return this.live.size;
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = ++this.seq;
     const d = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     this.push({ at: this.current + d, seq: id, id, fn });
+    this.live.add(id);
     return { id };
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle && handle.id <= this.seq) this.cancelled.add(handle.id);
+    if (handle && this.live.delete(handle.id)) this.cancelled.add(handle.id);
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
@@ -145,6 +148,7 @@ export class VirtualClock implements Clock {
             },
           );
         }
+        this.live.delete(t.id);
         this.current = t.at;
         this.firedCount++;
         t.fn();

@@ -52,9 +52,19 @@ export function between(where: string, field: string, value: unknown, min: numbe
 }
 
 /** One of a fixed set of names; the error lists them. */
-export function oneOf<T extends string>(where: string, field: string, value: unknown, allowed: readonly T[]): T {
+export function oneOf<T extends string>(
+  where: string,
+  field: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw strategyError(where, field, `unknown value ${describe(value)}`, `expected one of: ${allowed.join(', ')}`);
+    throw strategyError(
+      where,
+      field,
+      `unknown value ${describe(value)}`,
+      `expected one of: ${allowed.join(', ')}`,
+    );
   }
   return value as T;
 }

@@ -27,7 +27,11 @@ export interface ClassifyOptions {
 export const DEFAULT_TRANSIENT_STATUSES: readonly number[] = [408, 409, 429, 500, 502, 503, 504];
 
 /** Error codes/types of 429s that waiting never fixes (OpenAI, and Anthropic-style credit exhaustion). */
-const UNRECOVERABLE_429_CODES = new Set(['insufficient_quota', 'credit_balance_exhausted', 'billing_hard_limit_reached']);
+const UNRECOVERABLE_429_CODES = new Set([
+  'insufficient_quota',
+  'credit_balance_exhausted',
+  'billing_hard_limit_reached',
+]);
 const TOO_LARGE = /request too large/i;
 
 export function classify(outcome: AttemptOutcome, options: ClassifyOptions = {}): ErrorClass {

@@ -8,7 +8,22 @@ import type { LogicalRequest } from './types.ts';
  * thumb and the real o200k_base tokenizer, so a prompt built for `n` tokens costs `n` tokens whichever
  * way the upstream counts.
  */
-const WORDS = ['the', 'and', 'for', 'are', 'but', 'not', 'you', 'all', 'any', 'can', 'had', 'her', 'was', 'one'];
+const WORDS = [
+  'the',
+  'and',
+  'for',
+  'are',
+  'but',
+  'not',
+  'you',
+  'all',
+  'any',
+  'can',
+  'had',
+  'her',
+  'was',
+  'one',
+];
 
 /** Bounded: a trace rarely has more than a few hundred distinct prompt sizes. */
 const CACHE_LIMIT = 1024;
@@ -32,7 +47,10 @@ export type TokenEstimate = 'chars4' | 'tokenizer';
  * OpenAI reserves up front. `chars4` is the cheap heuristic (characters / 4, as the seed article does);
  * `tokenizer` counts the prompt with the real o200k_base BPE.
  */
-export function estimateTokens(req: Pick<LogicalRequest, 'promptTokens' | 'maxTokens'>, method: TokenEstimate): number {
+export function estimateTokens(
+  req: Pick<LogicalRequest, 'promptTokens' | 'maxTokens'>,
+  method: TokenEstimate,
+): number {
   const prompt = syntheticPrompt(req.promptTokens);
   const promptTokens = method === 'chars4' ? Math.ceil(prompt.length / 4) : tokenizerCount(prompt);
   return promptTokens + Math.max(0, req.maxTokens);

@@ -12,7 +12,10 @@ const PLAIN_NUMBER = /^\s*\d+(?:\.\d+)?\s*$/;
 
 /** Milliseconds the server asked us to wait, or undefined when it said nothing usable (absent, garbage,
  *  a date in the past). */
-export function parseRetryAfterMs(headers: Readonly<Record<string, string>>, nowMs: number): number | undefined {
+export function parseRetryAfterMs(
+  headers: Readonly<Record<string, string>>,
+  nowMs: number,
+): number | undefined {
   const ms = headerValue(headers, 'retry-after-ms');
   if (ms !== undefined && PLAIN_NUMBER.test(ms)) return Number(ms);
   const after = headerValue(headers, 'retry-after');

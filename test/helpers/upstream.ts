@@ -1,11 +1,10 @@
-import type { UpstreamSection } from '../../src/scenario/upstream-schema.ts';
-import { toUpstreamConfig } from '../../src/scenario/upstream-schema.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
+import { type UpstreamInput, upstreamConfigFrom } from '../../src/scenario/upstream-schema.ts';
 
 /** A fast upstream for tests: small fixed latency unless the test says otherwise. */
-export function testUpstream(section: UpstreamSection = {}, seed = 'test-seed'): Upstream {
+export function testUpstream(section: UpstreamInput = {}, seed = 'test-seed'): Upstream {
   return new Upstream(
-    toUpstreamConfig(seed, {
+    upstreamConfigFrom(seed, {
       latency: { fixed: 2 },
       stream: { ttft: { fixed: 2 }, tokens_per_sec: 2000, jitter: 0 },
       completion_tokens: { median: 12, p99: 20 },

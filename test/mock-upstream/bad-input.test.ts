@@ -5,7 +5,10 @@ import { testUpstream } from '../helpers/upstream.ts';
 let front: HttpFront;
 let origin: string;
 beforeAll(async () => {
-  front = await startHttpFront(testUpstream({ max_body_bytes: 10_000 }), { port: 0, controlToken: 'ctl-secret' });
+  front = await startHttpFront(testUpstream({ max_body_bytes: 10_000 }), {
+    port: 0,
+    controlToken: 'ctl-secret',
+  });
   origin = front.baseURL.replace(/\/v1$/, '');
 });
 afterAll(() => front.close());
@@ -13,8 +16,16 @@ afterAll(() => front.close());
 async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
   const r = await fetch(`${origin}${path}`, {
     method: init.method ?? 'POST',
-    headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json', ...(init.headers as object) },
-    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : init.body !== undefined ? { body: init.body } : {}),
+    headers: {
+      authorization: 'Bearer sk-test',
+      'content-type': 'application/json',
+      ...(init.headers as object),
+    },
+    ...(init.json !== undefined
+      ? { body: JSON.stringify(init.json) }
+      : init.body !== undefined
+        ? { body: init.body }
+        : {}),
   });
   const text = await r.text();
   let body: { error?: { message: string; type: string; param: string | null; code: string | null } } = {};
@@ -26,13 +37,43 @@ async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
 
 describe('bad input gets the OpenAI-style error a real client would get', () => {
   it.each([
-    ['malformed JSON', '/v1/chat/completions', { body: '{"model": "gpt-4o-mini", ' }, 400, 'invalid_request_error'],
-    ['missing model', '/v1/chat/completions', { json: { messages: [{ role: 'user', content: 'x' }] } }, 400, 'invalid_request_error'],
-    ['missing messages', '/v1/chat/completions', { json: { model: 'gpt-4o-mini' } }, 400, 'invalid_request_error'],
-    ['unknown model', '/v1/chat/completions', { json: { model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] } }, 404, 'invalid_request_error'],
+    [
+      'malformed JSON',
+      '/v1/chat/completions',
+      { body: '{"model": "gpt-4o-mini", ' },
+      400,
+      'invalid_request_error',
+    ],
+    [
+      'missing model',
+      '/v1/chat/completions',
+      { json: { messages: [{ role: 'user', content: 'x' }] } },
+      400,
+      'invalid_request_error',
+    ],
+    [
+      'missing messages',
+      '/v1/chat/completions',
+      { json: { model: 'gpt-4o-mini' } },
+      400,
+      'invalid_request_error',
+    ],
+    [
+      'unknown model',
+      '/v1/chat/completions',
+      { json: { model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] } },
+      404,
+      'invalid_request_error',
+    ],
     ['unknown route', '/v1/nope', { json: {} }, 404, 'invalid_request_error'],
     ['wrong method', '/v1/chat/completions', { method: 'GET' }, 405, 'invalid_request_error'],
-    ['no API key', '/v1/chat/completions', { headers: { authorization: '' }, json: { model: 'gpt-4o-mini', messages: [] } }, 401, 'invalid_request_error'],
+    [
+      'no API key',
+      '/v1/chat/completions',
+      { headers: { authorization: '' }, json: { model: 'gpt-4o-mini', messages: [] } },
+      401,
+      'invalid_request_error',
+    ],
   ] as const)('%s', async (_name, path, init, status, type) => {
     const r = await call(path, init as RequestInit & { json?: unknown });
     expect(r.status).toBe(status);
@@ -47,9 +88,16 @@ describe('bad input gets the OpenAI-style error a real client would get', () => 
   });
 
   it('an oversized body gets 413 and the server keeps serving', async () => {
-    const r = await call('/v1/chat/completions', { body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(20_000) }] }) });
+    const r = await call('/v1/chat/completions', {
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'x'.repeat(20_000) }],
+      }),
+    });
     expect(r.status).toBe(413);
-    const ok = await call('/v1/chat/completions', { json: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } });
+    const ok = await call('/v1/chat/completions', {
+      json: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+    });
     expect(ok.status).toBe(200);
   });
 

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
 import { squallHandlers } from '../../mock-upstream/fronts/msw.ts';
-import type { UpstreamSection } from '../../src/scenario/upstream-schema.ts';
+import type { UpstreamInput } from '../../src/scenario/upstream-schema.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { CHAT, testUpstream } from '../helpers/upstream.ts';
 
 /** A schedule with every kind of answer that completes quickly (no hangs), 30% faults overall. */
-const MIXED: UpstreamSection = {
+const MIXED: UpstreamInput = {
   rate_limits: { requests_per_min: 100_000, tokens_per_min: 100_000_000 },
   phases: [
     {
@@ -46,7 +46,7 @@ const decisions = (entries: unknown[]) =>
 
 describe('three fronts over one model', () => {
   const mswServer = setupServer();
-  beforeAll(() => mswServer.listen({ onUnhandledRequest: 'error' }));
+  beforeAll(() => mswServer.listen({ onUnhandledFrame: 'bypass' }));
   afterAll(() => mswServer.close());
 
   it('same seed and attempt sequence give the same decisions through in-process, msw and HTTP', async () => {
@@ -61,7 +61,9 @@ describe('three fronts over one model', () => {
     // msw
     const b = testUpstream(MIXED, 'cross-front');
     mswServer.use(...squallHandlers(b, { origin: 'http://squall.msw' }));
-    const viaMsw = decisions(await drive(fetch, 'http://squall.msw/v1', () => b.journal.list({ limit: 1000 })));
+    const viaMsw = decisions(
+      await drive(fetch, 'http://squall.msw/v1', () => b.journal.list({ limit: 1000 })),
+    );
 
     // HTTP on loopback
     const c = testUpstream(MIXED, 'cross-front');
@@ -77,7 +79,9 @@ describe('three fronts over one model', () => {
     // and another seed decides differently
     const d = testUpstream(MIXED, 'another-seed');
     const clock2 = new VirtualClock(1_000_000);
-    const p = drive(createInProcessFetch(d, clock2), 'http://squall.local/v1', () => d.journal.list({ limit: 1000 }));
+    const p = drive(createInProcessFetch(d, clock2), 'http://squall.local/v1', () =>
+      d.journal.list({ limit: 1000 }),
+    );
     await clock2.run();
     expect(decisions(await p)).not.toEqual(viaInProcess);
   });

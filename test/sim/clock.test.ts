@@ -93,3 +93,21 @@ describe('Rng', () => {
     expect(mean).toBeLessThan(0.52);
   });
 });
+
+describe('VirtualClock bookkeeping', () => {
+  it('clearing a timer that already fired is a no-op', async () => {
+    const clock = new VirtualClock();
+    const h = clock.setTimeout(() => {}, 10);
+    await clock.run();
+    clock.clearTimeout(h);
+    clock.clearTimeout(h);
+    expect(clock.pending).toBe(0);
+    let fired = false;
+    clock.setTimeout(() => {
+      fired = true;
+    }, 5);
+    expect(clock.pending).toBe(1);
+    await clock.run();
+    expect(fired).toBe(true);
+  });
+});

@@ -33,5 +33,7 @@ describe('durations', () => {
     [5, 5],
   ])('parses rate %s', (text, perSec) => expect(parseRatePerSec(text)).toBeCloseTo(perSec, 9));
 
-  it.each(['0/min', '-1/s', 'fast'])('rejects rate %j', (text) => expect(() => parseRatePerSec(text)).toThrow());
+  it.each(['0/min', '-1/s', 'fast'])('rejects rate %j', (text) =>
+    expect(() => parseRatePerSec(text)).toThrow(),
+  );
 });

@@ -4,7 +4,14 @@ import { exponentialBackoff } from './exponential.ts';
 import { fixedBackoff } from './fixed.ts';
 import { linearBackoff } from './linear.ts';
 import { noneBackoff } from './none.ts';
-import { BACKOFF_KINDS, type Backoff, type BackoffSpec, type BackoffState, INITIAL_BACKOFF_STATE, JITTER_KINDS } from './types.ts';
+import {
+  BACKOFF_KINDS,
+  type Backoff,
+  type BackoffSpec,
+  type BackoffState,
+  INITIAL_BACKOFF_STATE,
+  JITTER_KINDS,
+} from './types.ts';
 
 export type { Backoff, BackoffSpec, BackoffState, JitterKind } from './types.ts';
 export { BACKOFF_KINDS, INITIAL_BACKOFF_STATE, JITTER_KINDS } from './types.ts';
@@ -54,11 +61,7 @@ function kindsHint(): string {
 }
 
 /** Runs a backoff from the start and returns its first `count` delays (reports, tests, `squall explain`). */
-export function backoffSchedule(
-  backoff: Backoff,
-  rng: Rng,
-  count: number,
-): number[] {
+export function backoffSchedule(backoff: Backoff, rng: Rng, count: number): number[] {
   integerAtLeast('backoffSchedule', 'count', count, 0);
   const out: number[] = [];
   let state: BackoffState = INITIAL_BACKOFF_STATE;

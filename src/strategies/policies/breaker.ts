@@ -12,8 +12,11 @@ import { isRejection } from '../policy.ts';
  *                    └─────────────probes fail─────────────┘
  *
  * Open means fail fast: the call returns a `breaker_open` rejection without touching the upstream. In
- * half-open only `halfOpenProbes` calls are let through at a time; everyone else is still rejected. Like
+ * half-open only `halfOpenProbes` calls are let through; everyone else is still rejected. Like
  * pybreaker and cockatiel, the open → half-open move happens lazily, on the first call after `openMs`.
+ * `halfOpenProbes` counts calls per half-open period, not at a time (resilience4j
+ * permittedNumberOfCallsInHalfOpenState): their results decide, and a probe whose result is ignored frees
+ * its place.
  *
  * The breaker is one object per strategy, shared by all its logical requests. Results of calls admitted
  * under an earlier state (e.g. slow failures landing after the breaker already opened) are ignored, so
@@ -68,7 +71,8 @@ export class CircuitBreaker implements BreakerPolicy {
   private openedAtMs = 0;
   /** Bumped on every transition; a result only counts under the generation it was admitted in. */
   private generation = 0;
-  private probesInFlight = 0;
+  /** Probes admitted in this half-open period, less those whose result had to be ignored. */
+  private probesAdmitted = 0;
   private probeOk = 0;
   private probeFailed = 0;
   private readonly openMs: number;
@@ -92,24 +96,26 @@ export class CircuitBreaker implements BreakerPolicy {
     if (this.current === 'open' && clock.now() - this.openedAtMs >= this.openMs) {
       this.moveTo('half_open', exec);
     }
-    if (this.current === 'open' || (this.current === 'half_open' && this.probesInFlight >= this.probes)) {
+    if (this.current === 'open' || (this.current === 'half_open' && this.probesAdmitted >= this.probes)) {
       return this.reject(exec);
     }
     const isProbe = this.current === 'half_open';
-    if (isProbe) this.probesInFlight++;
+    if (isProbe) this.probesAdmitted++;
     const generation = this.generation;
     let result: PolicyResult;
     try {
       result = await next(exec);
     } catch (e) {
-      if (isProbe && generation === this.generation) this.probesInFlight--;
+      if (isProbe && generation === this.generation) this.probesAdmitted--;
       throw e;
     }
     if (generation !== this.generation) return result;
     const verdict = this.verdict(result);
     if (isProbe) {
-      this.probesInFlight--;
-      if (verdict === 'ignore') return result;
+      if (verdict === 'ignore') {
+        this.probesAdmitted--;
+        return result;
+      }
       if (verdict === 'failure') this.probeFailed++;
       else this.probeOk++;
       const decision = this.rule.halfOpen(this.probeOk, this.probeFailed, this.probes);
@@ -130,7 +136,7 @@ export class CircuitBreaker implements BreakerPolicy {
     const now = exec.ctx.clock.now();
     this.current = state;
     this.generation++;
-    this.probesInFlight = 0;
+    this.probesAdmitted = 0;
     this.probeOk = 0;
     this.probeFailed = 0;
     if (state === 'open') this.openedAtMs = now;
@@ -149,7 +155,7 @@ export class CircuitBreaker implements BreakerPolicy {
       message:
         this.current === 'open'
           ? `circuit open; next probe allowed in ${reopenInMs}ms`
-          : 'circuit half-open; probe already in flight',
+          : 'circuit half-open; its probes are already taken',
     };
   }
 }

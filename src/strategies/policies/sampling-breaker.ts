@@ -1,5 +1,11 @@
 import { between, integerAtLeast, positive } from '../check.ts';
-import { type BreakerCommonOptions, type BreakerPolicy, CircuitBreaker, checkCommon, type TripRule } from './breaker.ts';
+import {
+  type BreakerCommonOptions,
+  type BreakerPolicy,
+  CircuitBreaker,
+  checkCommon,
+  type TripRule,
+} from './breaker.ts';
 import { RollingCounts } from './rolling-window.ts';
 
 export interface SamplingBreakerOptions extends BreakerCommonOptions {

@@ -40,12 +40,18 @@ export function timeoutPolicy(o: TimeoutOptions, where = 'timeout'): Policy {
       const { clock } = exec.ctx;
       const now = clock.now();
       if (o.deadlineMs !== undefined) {
-        exec.deadlineAtMs = Math.min(exec.deadlineAtMs ?? Number.POSITIVE_INFINITY, exec.req.arrivalMs + o.deadlineMs);
+        exec.deadlineAtMs = Math.min(
+          exec.deadlineAtMs ?? Number.POSITIVE_INFINITY,
+          exec.req.arrivalMs + o.deadlineMs,
+        );
       }
       const deadlineLeftMs = (exec.deadlineAtMs ?? Number.POSITIVE_INFINITY) - now;
       if (deadlineLeftMs <= 0) return deadlineRejection(exec, undefined);
 
-      const perAttemptMs = Math.min(o.attemptTimeoutMs ?? Number.POSITIVE_INFINITY, exec.attemptTimeoutMs ?? Number.POSITIVE_INFINITY);
+      const perAttemptMs = Math.min(
+        o.attemptTimeoutMs ?? Number.POSITIVE_INFINITY,
+        exec.attemptTimeoutMs ?? Number.POSITIVE_INFINITY,
+      );
       const limitMs = Math.min(perAttemptMs, deadlineLeftMs);
       if (!Number.isFinite(limitMs)) return next(exec);
       const byDeadline = deadlineLeftMs < perAttemptMs;
@@ -56,9 +62,13 @@ export function timeoutPolicy(o: TimeoutOptions, where = 'timeout'): Policy {
       exec.signal = outerSignal ? AbortSignal.any([outerSignal, controller.signal]) : controller.signal;
       exec.attemptTimeoutMs = limitMs;
 
+      // Cleared only while pending: clearing a timer that already fired is not a no-op on every clock.
       let handle: ReturnType<typeof clock.setTimeout> | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
-        handle = clock.setTimeout(() => resolve('timeout'), limitMs);
+        handle = clock.setTimeout(() => {
+          handle = undefined;
+          resolve('timeout');
+        }, limitMs);
       });
       const attempt = next(exec);
       try {
@@ -68,7 +78,9 @@ export function timeoutPolicy(o: TimeoutOptions, where = 'timeout'): Policy {
         attempt.catch(() => {});
         controller.abort(
           new SquallError('ERR_SQUALL_TIMEOUT', `attempt timed out after ${limitMs}ms`, {
-            hint: byDeadline ? 'the overall deadline ran out' : 'raise attemptTimeoutMs or expect slow upstreams',
+            hint: byDeadline
+              ? 'the overall deadline ran out'
+              : 'raise attemptTimeoutMs or expect slow upstreams',
           }),
         );
         const outcome: AttemptOutcome = {

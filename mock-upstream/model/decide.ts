@@ -1,0 +1,325 @@
+import { hashUniform } from '../../src/sim/rng.ts';
+import {
+  type Decision,
+  type Endpoint,
+  FAULT_KINDS,
+  type FaultKind,
+  type LatencySpec,
+  type ParsedAttempt,
+  type RateLimitSnapshot,
+  type UpstreamConfig,
+} from '../types.ts';
+import type { RateLimits } from './buckets.ts';
+import type { Capacity } from './capacity.ts';
+import { type AttemptDraws, DRAW_STREAM } from './draws.ts';
+import { sampleLatencyMs, sampleLognormal, streamGapsMs } from './latency.ts';
+import type { Effects } from './schedule.ts';
+
+/**
+ * One attempt, one decision. The order of evaluation is what users read when they wonder why an attempt
+ * failed, so it is fixed and documented here:
+ *
+ *  (a) `x-squall-fault` header: the forced fault, reason "header x-squall-fault". A stream fault forced on
+ *      a non-streaming request does nothing and evaluation continues.
+ *  (0) unknown API key → 401 (when `apiKeys` is non-empty); unknown model → 404 (when `models` is
+ *      non-empty). A 401 charges nothing (the caller is not known); a 404 charges one request.
+ *  (b) faults from control-API overrides and active schedule phases: one uniform draw per attempt, walked
+ *      over the kinds in FAULT_KINDS order with cumulative probabilities (so their sum is capped at 1);
+ *      the kind it lands in fires. Stream kinds are skipped for non-streaming requests.
+ *  (c) rate limits: the RPM/TPM buckets, charged prompt + max_tokens up front → 429 (requests or tokens)
+ *      or request_too_large.
+ *  (d) capacity: the attempt's service time is admitted, queued, or refused → 503 overloaded.
+ *  (e) ok: latency (+ queueing), completion length, stream gaps.
+ *
+ * Faults come before limits because the faults we inject (edge 502s, resets, refused connections) happen
+ * in front of the limiter as well, and a schedule should say the same thing whatever the load. But every
+ * faulted attempt that reached the server (all but `refuse`) still charges one request to the RPM bucket,
+ * because failed requests count against RPM on the real API; it charges no tokens, as no work was billed.
+ * A 503 from capacity comes after the buckets were charged: the limiter had already let it through.
+ */
+
+/** Faults answered by the edge at once (no processing time). */
+const EDGE_FAULTS: ReadonlySet<string> = new Set<FaultKind>([
+  '400',
+  '401',
+  '404',
+  '429',
+  'insufficient_quota',
+  'request_too_large',
+  '502',
+  '503',
+  'refuse',
+]);
+/** Faults whose (broken) answer carries a generated body, so they need a length and stream timing. */
+const BODY_FAULTS: ReadonlySet<string> = new Set<FaultKind>([
+  'reset_mid_body',
+  'malformed',
+  'stream_cut',
+  'stream_stall',
+  'stream_stall_keepalive',
+  'stream_malformed',
+  'stream_error',
+]);
+const HANG_FAULTS: ReadonlySet<string> = new Set<FaultKind>([
+  'timeout',
+  'stream_stall',
+  'stream_stall_keepalive',
+]);
+const STREAM_KIND: readonly boolean[] = FAULT_KINDS.map((k) => k.startsWith('stream_'));
+
+export function isStreamFault(kind: FaultKind): boolean {
+  return kind.startsWith('stream_');
+}
+
+/** Endpoints that generate text (and so have a completion length and, when streaming, token gaps). */
+export function generatesText(endpoint: Endpoint): boolean {
+  return endpoint === 'chat.completions' || endpoint === 'responses';
+}
+
+/** HTTP status a front sends for an outcome; undefined when no response is sent at all. */
+export function statusOf(outcome: Decision['outcome']): number | undefined {
+  switch (outcome) {
+    case 'ok':
+    case 'malformed':
+    case 'reset_mid_body':
+    case 'stream_cut':
+    case 'stream_stall':
+    case 'stream_stall_keepalive':
+    case 'stream_malformed':
+    case 'stream_error':
+      return 200;
+    case 'insufficient_quota':
+    case 'request_too_large':
+      return 429;
+    case 'timeout':
+    case 'reset':
+    case 'refuse':
+      return undefined;
+    default:
+      return Number(outcome);
+  }
+}
+
+/** Everything a decision reads or charges; the model owns it. */
+export interface DecideContext {
+  readonly config: UpstreamConfig;
+  readonly rateLimits: RateLimits;
+  readonly capacity: Capacity;
+  /** Reseeded per attempt; counter-based, so draws depend on (seed, key) only. */
+  readonly draws: AttemptDraws;
+  /** `seed + '/faults'`, for hashUniform. */
+  readonly faultSeed: string;
+  /** Undefined: any model / key is accepted. */
+  readonly knownModels: ReadonlySet<string> | undefined;
+  readonly knownKeys: ReadonlySet<string> | undefined;
+}
+
+interface Work {
+  latencyMs: number;
+  completionTokens: number;
+  tokenGapsMs?: number[];
+  serviceMs: number;
+}
+
+/**
+ * Decides one attempt. `fx` holds what the schedule and overrides put in effect for it; `key` names the
+ * attempt for the counter-based draws; `nowMs` is the absolute time used by buckets and capacity.
+ */
+export function decideAttempt(
+  ctx: DecideContext,
+  fx: Effects,
+  attempt: ParsedAttempt,
+  key: string,
+  nowMs: number,
+): Decision {
+  const phases = fx.names.slice();
+
+  // (a)
+  const forced = attempt.forcedFault;
+  if (forced !== undefined && (attempt.stream || !isStreamFault(forced))) {
+    return faultDecision(ctx, fx, attempt, key, nowMs, forced, 'header x-squall-fault', phases);
+  }
+
+  // (0)
+  if (ctx.knownKeys && !ctx.knownKeys.has(attempt.apiKey)) {
+    return {
+      outcome: '401',
+      latencyMs: 0,
+      queueMs: 0,
+      completionTokens: 0,
+      rateLimit: ctx.rateLimits.snapshot(attempt.apiKey, nowMs),
+      reason: 'unknown api key',
+      phases,
+    };
+  }
+  if (ctx.knownModels && attempt.endpoint !== 'models.list' && !ctx.knownModels.has(attempt.model)) {
+    return {
+      outcome: '404',
+      latencyMs: 0,
+      queueMs: 0,
+      completionTokens: 0,
+      rateLimit: ctx.rateLimits.charge(attempt.apiKey, nowMs, fx.rateLimits),
+      reason: `unknown model "${attempt.model}"`,
+      phases,
+    };
+  }
+
+  // (b)
+  if (fx.anyFault) {
+    const u = hashUniform(ctx.faultSeed, key);
+    let cumulative = 0;
+    for (let i = 0; i < FAULT_KINDS.length; i++) {
+      if (STREAM_KIND[i] && !attempt.stream) continue;
+      const p = fx.probability(i);
+      if (p <= 0) continue;
+      cumulative += p;
+      if (u < cumulative) {
+        const kind = FAULT_KINDS[i]!;
+        return faultDecision(ctx, fx, attempt, key, nowMs, kind, faultReason(fx, i, kind), phases);
+      }
+    }
+  }
+
+  // (c)
+  const requestedTokens = attempt.promptTokens + (generatesText(attempt.endpoint) ? attempt.maxTokens : 0);
+  const limited = ctx.rateLimits.check(attempt.apiKey, requestedTokens, nowMs, fx.rateLimits);
+  if (limited.outcome !== 'ok') {
+    const d: Decision = {
+      outcome: limited.outcome === 'too_large' ? 'request_too_large' : '429',
+      limitedBy: limited.outcome === 'requests' ? 'requests' : 'tokens',
+      latencyMs: 0,
+      queueMs: 0,
+      completionTokens: 0,
+      rateLimit: limited.snapshot,
+      reason: limitReason(limited.outcome, limited.limit),
+      phases,
+    };
+    if (limited.retryAfterMs !== undefined) d.retryAfterMs = limited.retryAfterMs;
+    if (limited.limit) d.limit = limited.limit;
+    return d;
+  }
+
+  // (d)
+  const work = sampleWork(ctx, fx, attempt, key);
+  const admission = ctx.capacity.admit(nowMs, work.serviceMs, fx.maxConcurrent);
+  if (!admission.admitted) {
+    return {
+      outcome: '503',
+      latencyMs: 0,
+      queueMs: 0,
+      completionTokens: 0,
+      rateLimit: limited.snapshot,
+      reason: `capacity: ${admission.inFlight} in flight`,
+      phases,
+    };
+  }
+
+  // (e)
+  const d: Decision = {
+    outcome: 'ok',
+    latencyMs: work.latencyMs + admission.queueMs,
+    queueMs: admission.queueMs,
+    completionTokens: work.completionTokens,
+    rateLimit: limited.snapshot,
+    reason: admission.queueMs > 0 ? `ok (queued ${Math.round(admission.queueMs)}ms)` : 'ok',
+    phases,
+  };
+  if (work.tokenGapsMs) d.tokenGapsMs = work.tokenGapsMs;
+  return d;
+}
+
+function faultDecision(
+  ctx: DecideContext,
+  fx: Effects,
+  attempt: ParsedAttempt,
+  key: string,
+  nowMs: number,
+  kind: FaultKind,
+  reason: string,
+  phases: string[],
+): Decision {
+  const rateLimit: RateLimitSnapshot =
+    kind === 'refuse'
+      ? ctx.rateLimits.snapshot(attempt.apiKey, nowMs)
+      : ctx.rateLimits.charge(attempt.apiKey, nowMs, fx.rateLimits);
+  const d: Decision = {
+    outcome: kind,
+    latencyMs: 0,
+    queueMs: 0,
+    completionTokens: 0,
+    rateLimit,
+    reason,
+    phases,
+  };
+  if (!EDGE_FAULTS.has(kind) && kind !== 'timeout') {
+    if (BODY_FAULTS.has(kind)) {
+      const work = sampleWork(ctx, fx, attempt, key);
+      d.latencyMs = work.latencyMs;
+      d.completionTokens = work.completionTokens;
+      if (work.tokenGapsMs) d.tokenGapsMs = work.tokenGapsMs;
+    } else {
+      d.latencyMs = sampleLatencyMs(
+        latencySpec(ctx, fx, attempt),
+        ctx.draws.reseed(key, DRAW_STREAM.latency),
+      );
+    }
+  }
+  if (HANG_FAULTS.has(kind)) d.hangMs = ctx.config.maxHangMs;
+  return d;
+}
+
+function latencySpec(ctx: DecideContext, fx: Effects, attempt: ParsedAttempt): LatencySpec {
+  return fx.latency ?? (attempt.stream ? ctx.config.stream.ttft : ctx.config.latency);
+}
+
+/** Latency, completion length and stream gaps, each from its own sub-stream of the attempt's draws. */
+function sampleWork(ctx: DecideContext, fx: Effects, attempt: ParsedAttempt, key: string): Work {
+  const latencyMs = sampleLatencyMs(
+    latencySpec(ctx, fx, attempt),
+    ctx.draws.reseed(key, DRAW_STREAM.latency),
+  );
+  if (!generatesText(attempt.endpoint)) return { latencyMs, completionTokens: 0, serviceMs: latencyMs };
+  const { medianTokens, p99Tokens } = ctx.config.completionTokens;
+  const drawn = Math.round(
+    sampleLognormal(medianTokens, p99Tokens, ctx.draws.reseed(key, DRAW_STREAM.tokens)),
+  );
+  const completionTokens = Math.min(Math.max(1, drawn), Math.max(1, attempt.maxTokens));
+  if (!attempt.stream) return { latencyMs, completionTokens, serviceMs: latencyMs };
+  const tokenGapsMs = streamGapsMs(
+    ctx.config.stream,
+    completionTokens,
+    ctx.draws.reseed(key, DRAW_STREAM.gaps),
+  );
+  let serviceMs = latencyMs;
+  for (const g of tokenGapsMs) serviceMs += g;
+  return { latencyMs, completionTokens, tokenGapsMs, serviceMs };
+}
+
+/** Names the sources that gave this fault kind, e.g. `fault 500 (p=0.3) from phase "outage"`. */
+function faultReason(fx: Effects, i: number, kind: FaultKind): string {
+  const from: string[] = [];
+  for (let s = 0; s < fx.faultNames.length; s++) {
+    const p = fx.faultProbs[s]![i]! * fx.faultFactors[s]!;
+    if (p > 0) from.push(`"${fx.faultNames[s]}"`);
+  }
+  return `fault ${kind} (p=${round3(fx.probability(i))}) from ${from.join(', ')}`;
+}
+
+function limitReason(
+  outcome: 'requests' | 'tokens' | 'too_large',
+  limit: { limit: number; used: number; requested: number } | undefined,
+): string {
+  const l = limit ?? { limit: 0, used: 0, requested: 0 };
+  switch (outcome) {
+    case 'requests':
+      return `rate limit: requests per min (RPM): limit ${l.limit}, used ${l.used}`;
+    case 'tokens':
+      return `rate limit: tokens per min (TPM): limit ${l.limit}, used ${l.used}, requested ${l.requested}`;
+    case 'too_large':
+      return `request too large: ${l.requested} tokens > TPM limit ${l.limit}`;
+  }
+}
+
+function round3(p: number): number {
+  return Number(p.toPrecision(3));
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { Journal, type JournalEntry, maskApiKey } from '../../../mock-upstream/model/journal.ts';
+
+function entry(i: number): Omit<JournalEntry, 'seq'> {
+  return {
+    atMs: i * 10,
+    requestId: `req_${i}`,
+    apiKey: 'sk-ab...yz',
+    model: 'gpt-4o-mini',
+    endpoint: 'chat.completions',
+    promptTokens: 10,
+    maxTokens: 20,
+    stream: false,
+    outcome: 'ok',
+    reason: 'ok',
+    phases: [],
+    latencyMs: 5,
+  };
+}
+
+function filled(size: number, n: number): Journal {
+  const j = new Journal(size);
+  for (let i = 1; i <= n; i++) j.add(entry(i));
+  return j;
+}
+
+describe('Journal', () => {
+  it('keeps only the last `size` entries, numbered from 1', () => {
+    const j = filled(5, 12);
+    expect(j.list().map((e) => e.seq)).toEqual([8, 9, 10, 11, 12]);
+    expect(j.list().map((e) => e.requestId)).toEqual(['req_8', 'req_9', 'req_10', 'req_11', 'req_12']);
+    expect([j.total, j.size, j.capacity]).toEqual([12, 5, 5]);
+  });
+
+  it.each([
+    { o: {}, seqs: [8, 9, 10, 11, 12] },
+    { o: { limit: 2 }, seqs: [11, 12] },
+    { o: { sinceSeq: 9 }, seqs: [10, 11, 12] },
+    { o: { sinceSeq: 0, limit: 2 }, seqs: [8, 9] },
+    { o: { sinceSeq: 9, limit: 1 }, seqs: [10] },
+    { o: { sinceSeq: 12 }, seqs: [] },
+    { o: { limit: 0 }, seqs: [] },
+  ])('lists $o', ({ o, seqs }) => {
+    expect(
+      filled(5, 12)
+        .list(o)
+        .map((e) => e.seq),
+    ).toEqual(seqs);
+  });
+
+  it('clear() drops entries but sequence numbers keep counting', () => {
+    const j = filled(5, 3);
+    j.clear();
+    expect(j.list()).toEqual([]);
+    j.add(entry(4));
+    expect(j.list().map((e) => e.seq)).toEqual([4]);
+    expect(j.size).toBe(1);
+  });
+
+  it('a zero-size journal keeps nothing but still counts', () => {
+    const j = filled(0, 3);
+    expect([j.list(), j.total]).toEqual([[], 3]);
+  });
+});
+
+describe('maskApiKey', () => {
+  it.each([
+    { key: 'sk-abcdefghijklmnopqrstuvwxyz', masked: 'sk-ab...yz' },
+    { key: 'sk-proj-1234567890', masked: 'sk-pr...90' },
+    { key: 'short', masked: '***' },
+  ])('$key → $masked', ({ key, masked }) => {
+    expect(maskApiKey(key)).toBe(masked);
+  });
+});
