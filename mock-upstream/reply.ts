@@ -88,7 +88,7 @@ export function replyForDecision(
   }
 
   // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
-  const content = new Rng(`${ctx.config.seed}/content/${a.attemptKey ?? ctx.requestId}`);
+  const content = Rng.keyed(ctx.config.seed, `content/${a.attemptKey ?? ctx.requestId}`);
   const finishReason = d.completionTokens >= a.maxTokens ? 'length' : 'stop';
   if (a.endpoint === 'embeddings') {
     const dims = extras.dimensions ?? 1536;
@@ -102,7 +102,7 @@ export function replyForDecision(
     return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
   }
 
-  const pieces = wire.synthTokens(content, d.completionTokens);
+  const pieces = tokenPool(ctx.config.seed).take(content, d.completionTokens);
   if (!a.stream) {
     const body =
       a.endpoint === 'responses'
@@ -215,6 +215,18 @@ export function replyForDecision(
     default:
       return { ...base, parts, end: { kind: 'end' } };
   }
+}
+
+const pools = new Map<string, wire.TokenPool>();
+/** One pool per seed (bounded: runs use a handful of seeds). */
+function tokenPool(seed: string): wire.TokenPool {
+  let pool = pools.get(seed);
+  if (!pool) {
+    if (pools.size >= 64) pools.clear();
+    pool = new wire.TokenPool(new Rng(seed).fork('content-pool'));
+    pools.set(seed, pool);
+  }
+  return pool;
 }
 
 /** The events that carry one piece each (their gaps come from the decision's tokenGapsMs). */

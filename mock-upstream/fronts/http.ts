@@ -38,29 +38,34 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
   const maxBody = upstream.config.maxBodyBytes;
 
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000 }, (req, res) => {
-    const chunks: Buffer[] = [];
+    let first: Buffer | undefined;
+    let rest: Buffer[] | undefined;
     let size = 0;
     let tooLarge = false;
     req.on('data', (c: Buffer) => {
       if (tooLarge) return;
       size += c.length;
       if (size > maxBody) {
+        // Stop keeping the body (bounded memory) but read to the end so the 413 can be sent.
         tooLarge = true;
-        chunks.length = 0;
+        first = undefined;
+        rest = undefined;
         return;
       }
-      chunks.push(c);
+      if (!first) first = c;
+      else (rest ??= [first]).push(c);
     });
     req.on('end', () => {
       const path = req.url ?? '/';
       const nowMs = clock.now();
+      const bodyText = rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '';
       if (path.startsWith('/__squall/') || path === '/metrics') {
         const url = new URL(path, 'http://x');
         const r = handleControl(upstream, {
           method: req.method ?? 'GET',
           path: url.pathname,
           query: url.searchParams,
-          bodyText: Buffer.concat(chunks).toString('utf8'),
+          bodyText,
           authorization: req.headers.authorization,
           controlToken: options.controlToken,
           nowMs,
@@ -76,7 +81,7 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
               method: req.method ?? 'GET',
               path,
               headers: req.headers as Record<string, string | undefined>,
-              bodyText: Buffer.concat(chunks).toString('utf8'),
+              bodyText,
             },
             nowMs,
           );
@@ -150,6 +155,21 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 /** Plays a Reply onto a node response, on the clock; clears its timers if the client goes away. */
 function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, clock: Clock): void {
   const socket = req.socket;
+  // Fast path: a whole body at once with no wait (what most non-streaming answers are).
+  if (
+    reply.kind === 'response' &&
+    reply.headerDelayMs <= 0 &&
+    reply.end.kind === 'end' &&
+    reply.parts.length <= 1
+  ) {
+    const part = reply.parts[0];
+    if ((part?.delayMs ?? 0) <= 0) {
+      const body = part?.data ?? '';
+      res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+  }
   let timer: TimerHandle | undefined;
   res.on('close', () => clock.clearTimeout(timer));
   const later = (ms: number, fn: () => void) => {

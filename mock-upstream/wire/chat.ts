@@ -93,25 +93,23 @@ function usage(promptTokens: number, completionTokens: number) {
   };
 }
 
-/** A non-streaming `chat.completion`, keys in the order the API writes them. */
+/**
+ * A non-streaming `chat.completion`, keys in the order the API writes them. Written as a template rather
+ * than JSON.stringify of an object tree: this is the hot path of the HTTP benchmark, and only the
+ * strings need escaping.
+ */
 export function chatCompletionBody(o: ChatCompletionOptions): string {
-  return JSON.stringify({
-    id: o.id,
-    object: 'chat.completion',
-    created: o.createdSec,
-    model: o.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: o.text, refusal: null, annotations: [] },
-        logprobs: null,
-        finish_reason: o.finishReason,
-      },
-    ],
-    usage: usage(o.promptTokens, o.completionTokens),
-    service_tier: 'default',
-    system_fingerprint: o.fingerprint,
-  });
+  const p = o.promptTokens;
+  const c = o.completionTokens;
+  return (
+    `{"id":${JSON.stringify(o.id)},"object":"chat.completion","created":${o.createdSec},"model":${JSON.stringify(o.model)},` +
+    `"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(o.text)},"refusal":null,"annotations":[]},` +
+    `"logprobs":null,"finish_reason":${JSON.stringify(o.finishReason)}}],` +
+    `"usage":{"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c},` +
+    `"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},` +
+    `"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},` +
+    `"service_tier":"default","system_fingerprint":${JSON.stringify(o.fingerprint)}}`
+  );
 }
 
 export const SSE_DONE = 'data: [DONE]\n\n';

@@ -68,3 +68,32 @@ export function synthEmbedding(rng: Rng, dims: number): number[] {
   const norm = Math.sqrt(sumSq) || 1;
   return v.map((x) => x / norm);
 }
+
+/**
+ * A long run of synthetic pieces to cut completions from. Cutting a slice at a random offset is an order of
+ * magnitude cheaper than drawing every token, which matters on the HTTP hot path; the text is still a
+ * function of (pool seed, draw) only.
+ */
+export class TokenPool {
+  private readonly pieces: string[];
+  constructor(rng: Rng, size = 8192) {
+    this.pieces = synthTokens(rng, size);
+  }
+
+  /** n pieces starting at a random offset (wrapping), the first capitalised, ending on a full stop. */
+  take(rng: Rng, n: number): string[] {
+    const count = Math.max(0, Math.floor(n));
+    const size = this.pieces.length;
+    const start = rng.int(size);
+    const out =
+      start + count <= size
+        ? this.pieces.slice(start, start + count)
+        : Array.from({ length: count }, (_, i) => this.pieces[(start + i) % size]!);
+    if (count > 0) {
+      const first = out[0]!.trimStart();
+      out[0] = /^[a-z]/.test(first) ? capitalise(first) : 'So';
+      if (count > 1) out[count - 1] = '.';
+    }
+    return out;
+  }
+}

@@ -36,9 +36,17 @@ export function rateLimitHeaders(r: RateLimitSnapshot): Record<string, string> {
     'x-ratelimit-limit-tokens': count(r.limitTokens),
     'x-ratelimit-remaining-requests': count(r.remainingRequests),
     'x-ratelimit-remaining-tokens': count(r.remainingTokens),
-    'x-ratelimit-reset-requests': formatGoDuration(Math.max(0, r.resetRequestsMs)),
-    'x-ratelimit-reset-tokens': formatGoDuration(Math.max(0, r.resetTokensMs)),
+    'x-ratelimit-reset-requests': resetDuration(r.resetRequestsMs),
+    'x-ratelimit-reset-tokens': resetDuration(r.resetTokensMs),
   };
+}
+
+/**
+ * Whole milliseconds at least: Go would print sub-millisecond waits as `µs`, a non-ASCII byte in a header
+ * (clients may reject it, and node writes such headers on a slow path). The API's smallest seen is `9ms`.
+ */
+function resetDuration(ms: number): string {
+  return ms > 0 ? formatGoDuration(Math.max(1, Math.ceil(ms))) : '0s';
 }
 
 /**

@@ -31,7 +31,16 @@ export function messageItemId(rng: Rng): string {
 }
 
 /** `fp_` + 10 hex, stable per model: the real fingerprint changes with the backend config, not per request. */
+const fingerprints = new Map<string, string>();
 export function systemFingerprint(model: string): string {
+  const known = fingerprints.get(model);
+  if (known) return known;
+  const fp = computeFingerprint(model);
+  if (fingerprints.size < 1000) fingerprints.set(model, fp);
+  return fp;
+}
+
+function computeFingerprint(model: string): string {
   const bits40 = Math.floor(hashUniform('squall:system_fingerprint', model) * 2 ** 40);
   return `fp_${bits40.toString(16).padStart(10, '0')}`;
 }

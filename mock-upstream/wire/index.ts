@@ -11,7 +11,7 @@ export {
   SSE_DONE,
   streamErrorEvent,
 } from './chat.ts';
-export { synthEmbedding, synthText, synthTokens } from './content.ts';
+export { synthEmbedding, synthText, synthTokens, TokenPool } from './content.ts';
 export {
   type EmbeddingInput,
   type EmbeddingsBodyOptions,

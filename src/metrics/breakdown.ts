@@ -54,7 +54,7 @@ export class Breakdown {
         requests: cell.requests,
         successes: cell.successes,
         successRate: cell.requests === 0 ? 0 : cell.successes / cell.requests,
-        p95Ms: cell.latency.percentile(95) / 1000,
+        p95Ms: Math.round(cell.latency.percentile(95)) / 1000,
       };
     }
     return out;

@@ -404,7 +404,7 @@ export class StrategyRecorder {
       limiterWaitMs: latencyStats(this.limiterWait),
       latencySpectrum: this.latency
         .spectrum()
-        .map((p) => ({ percentile: p.percentile, ms: p.valueUs / 1000 })),
+        .map((p) => ({ percentile: p.percentile, ms: usToMs(p.valueUs) })),
       tokens: {
         billed: this.billedTokens,
         abandonedBilled: this.abandonedBilledTokens,
@@ -443,7 +443,7 @@ export class StrategyRecorder {
 }
 
 function latencyStats(h: Histogram): LatencyStats {
-  const ms = (us: number): number | null => (Number.isNaN(us) ? null : us / 1000);
+  const ms = (us: number): number | null => (Number.isNaN(us) ? null : usToMs(us));
   return {
     count: h.count,
     min: ms(h.min),
@@ -455,6 +455,11 @@ function latencyStats(h: Histogram): LatencyStats {
     p999: ms(h.percentile(99.9)),
     max: ms(h.max),
   };
+}
+
+/** Whole µs is the histogram's resolution; rounding drops float dust such as 1099.000000000001 ms. */
+function usToMs(us: number): number {
+  return Math.round(us) / 1000;
 }
 
 function zeroRecord<K extends string>(keys: readonly K[]): Record<K, number> {

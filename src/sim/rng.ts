@@ -6,11 +6,34 @@ import seedrandom from 'seedrandom';
  */
 export class Rng {
   readonly seed: string;
-  private readonly gen: seedrandom.PRNG;
+  // sfc32 state: a small, fast generator (no closure call per draw); seeded through seedrandom's alea so
+  // any string is a good seed.
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
 
-  constructor(seed: string | number) {
+  constructor(seed: string | number, state?: readonly [number, number, number, number]) {
     this.seed = String(seed);
-    this.gen = seedrandom.alea(this.seed);
+    if (state) {
+      [this.a, this.b, this.c, this.d] = state;
+    } else {
+      const alea = seedrandom.alea(this.seed);
+      this.a = alea.int32();
+      this.b = alea.int32();
+      this.c = alea.int32();
+      this.d = alea.int32();
+    }
+    for (let i = 0; i < 8; i++) this.next();
+  }
+
+  /**
+   * A stream for one (seed, key) pair, cheap to make: for per-attempt draws on hot paths (content, ids),
+   * where building a seedrandom generator per attempt would cost more than the work itself.
+   */
+  static keyed(seed: string, key: string): Rng {
+    const s = `${seed}\u0000${key}`;
+    return new Rng(s, [fnv(s, 0x811c9dc5), fnv(s, 0x01000193), mix(fnv(s, 0x9e3779b9)), s.length | 0]);
   }
 
   /** A child stream whose draws depend only on this seed and the label. */
@@ -20,20 +43,26 @@ export class Rng {
 
   /** Uniform in [0, 1). */
   next(): number {
-    return this.gen();
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
   }
 
   uniform(min: number, max: number): number {
-    return min + (max - min) * this.gen();
+    return min + (max - min) * this.next();
   }
 
   /** Integer in [0, n). */
   int(n: number): number {
-    return Math.floor(this.gen() * n);
+    return Math.floor(this.next() * n);
   }
 
   chance(p: number): boolean {
-    return this.gen() < p;
+    return this.next() < p;
   }
 
   pick<T>(items: readonly T[]): T {
@@ -42,14 +71,14 @@ export class Rng {
 
   /** Standard normal (Box-Muller; one draw pair per call keeps streams simple to reason about). */
   normal(): number {
-    const u = 1 - this.gen();
-    const v = this.gen();
+    const u = 1 - this.next();
+    const v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
   /** Exponential with the given mean. */
   exponential(mean: number): number {
-    return -mean * Math.log(1 - this.gen());
+    return -mean * Math.log(1 - this.next());
   }
 
   /** Lognormal given its median and 99th percentile (how people describe latency). */
@@ -61,13 +90,12 @@ export class Rng {
   /** n lowercase hex digits. */
   hex(n: number): string {
     let s = '';
-    while (s.length < n)
-      s += Math.floor(this.gen() * 0x1_0000_0000)
-        .toString(16)
-        .padStart(8, '0');
-    return s.slice(0, n);
+    for (let i = 0; i < n; i++) s += HEX[(this.next() * 16) | 0];
+    return s;
   }
 }
+
+const HEX = '0123456789abcdef';
 
 /**
  * A counter-based draw: uniform in [0, 1) from (seed, key) alone, with no stream state. Used where a

@@ -25,7 +25,11 @@ export function toLogicalOutcome(
   return fromAttempt(result, attempts, options);
 }
 
-export function fromAttempt(last: AttemptOutcome, attempts: number, options: ClassifyOptions = {}): LogicalOutcome {
+export function fromAttempt(
+  last: AttemptOutcome,
+  attempts: number,
+  options: ClassifyOptions = {},
+): LogicalOutcome {
   const cls = classify(last, options);
   if (cls === 'success') return { ok: true, result: 'success', last, attempts, model: last.model };
   return { ok: false, result: FAILED[cls], last, attempts };

@@ -57,7 +57,9 @@ export function validateDist(dist: Dist, field: string, floor: number, example: 
       }
       return;
     default:
-      throw fail(`unknown distribution ${JSON.stringify((dist as { kind: unknown }).kind)}; known: fixed, uniform, lognormal`);
+      throw fail(
+        `unknown distribution ${JSON.stringify((dist as { kind: unknown }).kind)}; known: fixed, uniform, lognormal`,
+      );
   }
 }
 
@@ -67,9 +69,17 @@ export function validateDist(dist: Dist, field: string, floor: number, example: 
  */
 export function inverseNormalCdf(u: number): number {
   const p = Math.min(1 - 1e-16, Math.max(1e-16, u));
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   if (p < low) {

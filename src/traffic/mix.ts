@@ -43,7 +43,13 @@ export function sampleRequest(i: number, atMs: number, mix: RequestMix, rng: Rng
 }
 
 /** The same draw under any key: closed-model requests are keyed by virtual user and iteration. */
-export function sampleRequestKeyed(key: string, id: string, atMs: number, mix: RequestMix, seed: string): LogicalRequest {
+export function sampleRequestKeyed(
+  key: string,
+  id: string,
+  atMs: number,
+  mix: RequestMix,
+  seed: string,
+): LogicalRequest {
   const m = compileMix(mix);
   const u = (field: string) => hashUniform(seed, `mix/${key}/${field}`);
   const endpoint = m.endpoint ? (m.endpoint(u('endpoint')) as Endpoint) : 'chat.completions';
@@ -111,10 +117,15 @@ function compileMix(mix: RequestMix): CompiledMix {
         );
       }
     });
-    c.endpoint = weightedPick(mix.endpoints, 'mix.endpoints', 'endpoints: { chat.completions: 9, embeddings: 1 }');
+    c.endpoint = weightedPick(
+      mix.endpoints,
+      'mix.endpoints',
+      'endpoints: { chat.completions: 9, embeddings: 1 }',
+    );
   }
   if (mix.users) c.user = usersPick(mix.users);
-  if (mix.features) c.feature = weightedPick(mix.features, 'mix.features', 'features: { search: 3, chat: 1 }');
+  if (mix.features)
+    c.feature = weightedPick(mix.features, 'mix.features', 'features: { search: 3, chat: 1 }');
   compiled.set(mix, c);
   return c;
 }
@@ -128,7 +139,11 @@ function weightedPick(items: Array<{ name: string; weight: number }>, field: str
       throw invalidTraffic(`${field}.${i}`, 'a name cannot be empty', `e.g. ${example}`);
     }
     if (!isNonNegativeFinite(it.weight)) {
-      throw invalidTraffic(`${field}.${i}.weight`, `a weight must be zero or more, got ${it.weight}`, `e.g. ${example}`);
+      throw invalidTraffic(
+        `${field}.${i}.weight`,
+        `a weight must be zero or more, got ${it.weight}`,
+        `e.g. ${example}`,
+      );
     }
   });
   const names = items.map((it) => it.name);
@@ -150,7 +165,11 @@ function usersPick(users: NonNullable<RequestMix['users']>): Pick {
     );
   }
   if (zipf !== undefined && !isNonNegativeFinite(zipf)) {
-    throw invalidTraffic('mix.users.zipf', `expected an exponent of zero or more, got ${zipf}`, 'e.g. zipf: 1.1');
+    throw invalidTraffic(
+      'mix.users.zipf',
+      `expected an exponent of zero or more, got ${zipf}`,
+      'e.g. zipf: 1.1',
+    );
   }
   const name = (k: number) => `user-${k + 1}`;
   if (!zipf) return (u) => name(Math.min(count - 1, Math.floor(u * count)));

@@ -55,7 +55,10 @@ export const rateOrZero = z.union([z.string(), z.number()]).transform((v, ctx) =
   }
 });
 
-const positiveInt = z.number().int().positive();
+const positiveInt = z
+  .number({ error: 'expected a whole number ≥ 1' })
+  .int({ error: 'expected a whole number ≥ 1' })
+  .positive({ error: 'expected a whole number ≥ 1' });
 const poisson = z.boolean().optional();
 
 /** k6's executor names work too. */
@@ -64,48 +67,75 @@ const KIND_ALIASES: Record<string, string> = {
   'ramping-arrival-rate': 'ramping',
 };
 
-const arrivalsYaml = z.preprocess(
-  (v) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const kind = (v as { kind?: unknown }).kind;
-      if (typeof kind === 'string' && KIND_ALIASES[kind]) return { ...v, kind: KIND_ALIASES[kind] };
+/**
+ * A discriminated union whose unknown or missing discriminator is reported once, with the known values as a
+ * hint (zod's own union error carries no hint). `rewrite` normalises shorthands first.
+ */
+function tagged<T extends z.ZodType>(
+  key: string,
+  known: readonly string[],
+  what: string,
+  hint: string,
+  inner: T,
+  options: { optional?: boolean; rewrite?: (v: unknown) => unknown } = {},
+) {
+  return z.preprocess((raw, ctx) => {
+    const v = options.rewrite ? options.rewrite(raw) : raw;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+    const tag = (v as Record<string, unknown>)[key];
+    if (tag === undefined && options.optional) return v;
+    if (typeof tag !== 'string' || !known.includes(tag)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message:
+          tag === undefined ? `missing ${key} (which ${what})` : `unknown ${what} ${JSON.stringify(tag)}`,
+        params: { hint },
+      });
+      return z.NEVER;
     }
     return v;
-  },
-  z.discriminatedUnion(
-    'kind',
-    [
-      z.strictObject({ kind: z.literal('constant'), rate, poisson }),
-      z.strictObject({ kind: z.literal('poisson'), rate }),
-      z.strictObject({
-        kind: z.literal('ramping'),
-        start_rate: rateOrZero.optional(),
-        stages: z.array(z.strictObject({ duration: durationMs, target: rateOrZero })).min(1),
-        poisson,
-      }),
-      z.strictObject({
-        kind: z.literal('spike'),
-        base_rate: rateOrZero,
-        spikes: z.array(z.strictObject({ at: durationMs, duration: durationMs, rate: rateOrZero })).min(1),
-        poisson,
-      }),
-      z.strictObject({
-        kind: z.literal('daily'),
-        mean_rate: rate,
-        amplitude: probability,
-        period: durationMs.optional(),
-        peak_at: durationMs.optional(),
-        poisson,
-      }),
-      z.strictObject({ kind: z.literal('burst'), count: positiveInt, at: durationMs.optional() }),
-    ],
-    {
-      error: (iss) => ({
-        message: `unknown arrival kind ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}`,
-        params: { hint: `known kinds: ${ARRIVAL_KINDS.join(', ')} (or k6's constant-arrival-rate, ramping-arrival-rate)` },
-      }),
+  }, inner);
+}
+
+const arrivalsYaml = tagged(
+  'kind',
+  ARRIVAL_KINDS,
+  'arrival process',
+  `known kinds: ${ARRIVAL_KINDS.join(', ')} (k6's constant-arrival-rate and ramping-arrival-rate work too)`,
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('constant'), rate, poisson }),
+    z.strictObject({ kind: z.literal('poisson'), rate }),
+    z.strictObject({
+      kind: z.literal('ramping'),
+      start_rate: rateOrZero.optional(),
+      stages: z.array(z.strictObject({ duration: durationMs, target: rateOrZero })).min(1),
+      poisson,
+    }),
+    z.strictObject({
+      kind: z.literal('spike'),
+      base_rate: rateOrZero,
+      spikes: z.array(z.strictObject({ at: durationMs, duration: durationMs, rate: rateOrZero })).min(1),
+      poisson,
+    }),
+    z.strictObject({
+      kind: z.literal('daily'),
+      mean_rate: rate,
+      amplitude: probability,
+      period: durationMs.optional(),
+      peak_at: durationMs.optional(),
+      poisson,
+    }),
+    z.strictObject({ kind: z.literal('burst'), count: positiveInt, at: durationMs.optional() }),
+  ]),
+  {
+    rewrite: (v) => {
+      const kind = (v as { kind?: unknown } | null)?.kind;
+      return typeof kind === 'string' && KIND_ALIASES[kind]
+        ? { ...(v as object), kind: KIND_ALIASES[kind] }
+        : v;
     },
-  ),
+  },
 );
 
 /** `{ gpt-4o-mini: 3, gpt-4o: 1 }`, `[gpt-4o-mini, gpt-4o]` (equal weights) or `[{ name, weight }]`. */
@@ -122,11 +152,14 @@ function weighted(nameKey: 'name' | 'key', example: string) {
         else if (item && typeof item === 'object' && !Array.isArray(item)) {
           const rec = item as Record<string, unknown>;
           const extra = Object.keys(rec).filter((k) => k !== nameKey && k !== 'weight');
-          if (extra.length > 0) return fail(`unknown key "${extra[0]}" (expected ${nameKey} and weight)`, [i]);
+          if (extra.length > 0)
+            return fail(`unknown key "${extra[0]}" (expected ${nameKey} and weight)`, [i]);
           const name = rec[nameKey];
           const weight = rec.weight ?? 1;
-          if (typeof name !== 'string' || name === '') return fail(`expected a non-empty ${nameKey}`, [i, nameKey]);
-          if (typeof weight !== 'number' || !(weight >= 0)) return fail('expected a weight of zero or more', [i, 'weight']);
+          if (typeof name !== 'string' || name === '')
+            return fail(`expected a non-empty ${nameKey}`, [i, nameKey]);
+          if (typeof weight !== 'number' || !(weight >= 0))
+            return fail('expected a weight of zero or more', [i, 'weight']);
           out.push({ name, weight });
         } else return fail(`expected a name or { ${nameKey}, weight }, found ${JSON.stringify(item)}`, [i]);
       }
@@ -135,7 +168,8 @@ function weighted(nameKey: 'name' | 'key', example: string) {
     if (v && typeof v === 'object') {
       const out: Array<{ name: string; weight: number }> = [];
       for (const [name, weight] of Object.entries(v)) {
-        if (typeof weight !== 'number' || !(weight >= 0)) return fail(`expected a weight of zero or more for "${name}"`, [name]);
+        if (typeof weight !== 'number' || !(weight >= 0))
+          return fail(`expected a weight of zero or more for "${name}"`, [name]);
         out.push({ name, weight });
       }
       return out;
@@ -148,27 +182,25 @@ function weighted(nameKey: 'name' | 'key', example: string) {
 const DIST_HINT = '500, { kind: uniform, min: 100, max: 900 } or { kind: lognormal, median: 500, p99: 4000 }';
 
 function distOf<T extends z.ZodType<number, unknown>>(value: T, hint: string) {
-  return z.preprocess(
-    (v) => (typeof v === 'number' || typeof v === 'string' ? { kind: 'fixed', value: v } : v),
-    z.discriminatedUnion(
-      'kind',
-      [
-        z.strictObject({ kind: z.literal('fixed'), value }),
-        z.strictObject({ kind: z.literal('uniform'), min: value, max: value }),
-        z.strictObject({ kind: z.literal('lognormal'), median: value, p99: value, max: value.optional() }),
-      ],
-      {
-        error: (iss) => ({
-          message: `unknown distribution ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}`,
-          params: { hint: `fixed, uniform or lognormal, e.g. ${hint}` },
-        }),
-      },
-    ),
+  return tagged(
+    'kind',
+    ['fixed', 'uniform', 'lognormal'],
+    'distribution',
+    `fixed, uniform or lognormal, e.g. ${hint}`,
+    z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('fixed'), value }),
+      z.strictObject({ kind: z.literal('uniform'), min: value, max: value }),
+      z.strictObject({ kind: z.literal('lognormal'), median: value, p99: value, max: value.optional() }),
+    ]),
+    { rewrite: (v) => (typeof v === 'number' || typeof v === 'string' ? { kind: 'fixed', value: v } : v) },
   );
 }
 
 const tokensDist = distOf(positiveInt, DIST_HINT);
-const thinkTimeDist = distOf(durationMs, '1s, { kind: uniform, min: 1s, max: 3s } or { kind: lognormal, median: 1s, p99: 5s }');
+const thinkTimeDist = distOf(
+  durationMs,
+  '1s, { kind: uniform, min: 1s, max: 3s } or { kind: lognormal, median: 1s, p99: 5s }',
+);
 
 const mixYaml = z.strictObject({
   models: weighted('name', 'models: { gpt-4o-mini: 3, gpt-4o: 1 }').optional(),
@@ -183,12 +215,18 @@ const mixYaml = z.strictObject({
     ])
     .optional(),
   features: weighted('name', 'features: { search: 3, summarise: 1 }').optional(),
-  endpoints: weighted('name', `endpoints: { chat.completions: 9, embeddings: 1 } (known: ${ENDPOINTS.join(', ')})`).optional(),
+  endpoints: weighted(
+    'name',
+    `endpoints: { chat.completions: 9, embeddings: 1 } (known: ${ENDPOINTS.join(', ')})`,
+  ).optional(),
 });
 
-const sectionSchema = z.discriminatedUnion(
+const sectionSchema = tagged(
   'model',
-  [
+  ['open', 'closed', 'trace'],
+  'load model',
+  'open (arrivals, the default), closed (virtual users) or trace (replay a file)',
+  z.discriminatedUnion('model', [
     z.strictObject({ model: z.literal('open').optional(), arrivals: arrivalsYaml, mix: mixYaml.optional() }),
     z.strictObject({
       model: z.literal('closed'),
@@ -196,14 +234,13 @@ const sectionSchema = z.discriminatedUnion(
       think_time: thinkTimeDist.optional(),
       mix: mixYaml.optional(),
     }),
-    z.strictObject({ model: z.literal('trace'), file: z.string().min(1), time_scale: z.number().positive().optional() }),
-  ],
-  {
-    error: (iss) => ({
-      message: `unknown load model ${JSON.stringify((iss.input as { model?: unknown } | undefined)?.model)}`,
-      params: { hint: 'open (arrivals, the default), closed (virtual users) or trace (replay a file)' },
+    z.strictObject({
+      model: z.literal('trace'),
+      file: z.string().min(1),
+      time_scale: z.number().positive().optional(),
     }),
-  },
+  ]),
+  { optional: true },
 );
 
 type Section = z.output<typeof sectionSchema>;
@@ -237,8 +274,13 @@ export type TrafficSection = z.output<typeof trafficSchema>;
 export function toTrafficSpec(section: Section, options: { baseDir?: string } = {}): TrafficSpec {
   switch (section.model) {
     case 'trace': {
-      const file = options.baseDir && !isAbsolute(section.file) ? resolve(options.baseDir, section.file) : section.file;
-      return { model: 'trace', file, ...(section.time_scale !== undefined ? { timeScale: section.time_scale } : {}) };
+      const file =
+        options.baseDir && !isAbsolute(section.file) ? resolve(options.baseDir, section.file) : section.file;
+      return {
+        model: 'trace',
+        file,
+        ...(section.time_scale !== undefined ? { timeScale: section.time_scale } : {}),
+      };
     }
     case 'closed':
       return {
@@ -298,6 +340,8 @@ function mixOf(m: z.output<typeof mixYaml> | undefined): RequestMix {
     apiKeys: m.api_keys ? m.api_keys.map((k) => ({ key: k.name, weight: k.weight })) : d.apiKeys,
     ...(m.users ? { users: m.users } : {}),
     ...(m.features ? { features: m.features } : {}),
-    ...(m.endpoints ? { endpoints: m.endpoints.map((e) => ({ name: e.name as Endpoint, weight: e.weight })) } : {}),
+    ...(m.endpoints
+      ? { endpoints: m.endpoints.map((e) => ({ name: e.name as Endpoint, weight: e.weight })) }
+      : {}),
   };
 }

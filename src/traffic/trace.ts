@@ -52,16 +52,21 @@ export interface Trace {
   spanMs: number;
 }
 
-const EXAMPLE_NDJSON = '{"timestamp": 0, "model": "gpt-4o-mini", "prompt_tokens": 500, "max_tokens": 256, "stream": true}';
+const EXAMPLE_NDJSON =
+  '{"timestamp": 0, "model": "gpt-4o-mini", "prompt_tokens": 500, "max_tokens": 256, "stream": true}';
 const EXAMPLE_CSV_HEADER = 'timestamp,model,prompt_tokens,max_tokens,stream,api_key,user,feature';
 
 export function traceFormatOf(file: string): TraceFormat {
   const ext = extname(file).toLowerCase();
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
   if (ext === '.csv') return 'csv';
-  throw new SquallError('ERR_SQUALL_SCENARIO_FILE', `${file}: cannot tell the trace format from "${ext || '(none)'}"`, {
-    hint: 'name the trace .ndjson or .jsonl (one JSON object per line) or .csv (with a header row)',
-  });
+  throw new SquallError(
+    'ERR_SQUALL_SCENARIO_FILE',
+    `${file}: cannot tell the trace format from "${ext || '(none)'}"`,
+    {
+      hint: 'name the trace .ndjson or .jsonl (one JSON object per line) or .csv (with a header row)',
+    },
+  );
 }
 
 export function loadTrace(file: string, options: TraceOptions = {}): Trace {
@@ -81,22 +86,35 @@ export function loadTrace(file: string, options: TraceOptions = {}): Trace {
   } catch (e) {
     if (e instanceof SquallError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SquallError('ERR_SQUALL_SCENARIO_FILE', `${file}: cannot read the trace file (${code ?? String(e)})`, {
-      hint:
-        code === 'ENOENT'
-          ? 'check the path; a relative trace path is resolved from the scenario file'
-          : 'check that the path is a readable file',
-      cause: e,
-    });
+    throw new SquallError(
+      'ERR_SQUALL_SCENARIO_FILE',
+      `${file}: cannot read the trace file (${code ?? String(e)})`,
+      {
+        hint:
+          code === 'ENOENT'
+            ? 'check the path; a relative trace path is resolved from the scenario file'
+            : 'check that the path is a readable file',
+        cause: e,
+      },
+    );
   }
   return parseTrace(text, file, format, options);
 }
 
 /** Parses trace text already in memory; `file` is used in messages only. */
-export function parseTrace(text: string, file: string, format: TraceFormat, options: TraceOptions = {}): Trace {
+export function parseTrace(
+  text: string,
+  file: string,
+  format: TraceFormat,
+  options: TraceOptions = {},
+): Trace {
   const timeScale = options.timeScale ?? 1;
   if (!isPositiveFinite(timeScale)) {
-    throw invalidTraffic('time_scale', `expected a positive number, got ${timeScale}`, '2 replays twice as fast, 0.5 at half speed');
+    throw invalidTraffic(
+      'time_scale',
+      `expected a positive number, got ${timeScale}`,
+      '2 replays twice as fast, 0.5 at half speed',
+    );
   }
   const maxLines = options.maxLines ?? MAX_TRACE_LINES;
   const problems = new Problems(file);
@@ -117,11 +135,13 @@ export function parseTrace(text: string, file: string, format: TraceFormat, opti
     let record: Record<string, unknown>;
     if (format === 'ndjson') {
       const parsed = parseJsonLine(line);
-      if (typeof parsed === 'string') return problems.add(lineNo, '', parsed, `each line is one JSON object, e.g. ${EXAMPLE_NDJSON}`);
+      if (typeof parsed === 'string')
+        return problems.add(lineNo, '', parsed, `each line is one JSON object, e.g. ${EXAMPLE_NDJSON}`);
       record = normaliseKeys(parsed);
     } else if (!header) {
       const cells = splitCsvLine(line);
-      if (!Array.isArray(cells)) return problems.add(lineNo, '', cells.error, `the first line is a header: ${EXAMPLE_CSV_HEADER}`);
+      if (!Array.isArray(cells))
+        return problems.add(lineNo, '', cells.error, `the first line is a header: ${EXAMPLE_CSV_HEADER}`);
       header = cells.map(normaliseKey);
       for (const required of REQUIRED_FIELDS) {
         if (!header.includes(required)) {
@@ -137,7 +157,8 @@ export function parseTrace(text: string, file: string, format: TraceFormat, opti
       return !problems.any();
     } else {
       const cells = splitCsvLine(line);
-      if (!Array.isArray(cells)) return problems.add(lineNo, '', cells.error, 'quote fields that contain commas: "a, b"');
+      if (!Array.isArray(cells))
+        return problems.add(lineNo, '', cells.error, 'quote fields that contain commas: "a, b"');
       if (cells.length !== header.length) {
         return problems.add(
           lineNo,
@@ -173,9 +194,16 @@ export function parseTrace(text: string, file: string, format: TraceFormat, opti
     });
   }
   if (rows.length === 0) {
-    throw new SquallError('ERR_SQUALL_SCENARIO_FILE', `${file}: the trace has no requests (${lineCount} lines read)`, {
-      hint: format === 'csv' ? 'add rows below the header' : `add one JSON object per line, e.g. ${EXAMPLE_NDJSON}`,
-    });
+    throw new SquallError(
+      'ERR_SQUALL_SCENARIO_FILE',
+      `${file}: the trace has no requests (${lineCount} lines read)`,
+      {
+        hint:
+          format === 'csv'
+            ? 'add rows below the header'
+            : `add one JSON object per line, e.g. ${EXAMPLE_NDJSON}`,
+      },
+    );
   }
 
   // Absolute clocks start at the earliest request (normally the first line); offsets are kept as recorded.
@@ -203,31 +231,41 @@ function toRequest(
     problems.add(lineNo, field, `expected ${expected}, found ${describe(found)}`, hint);
   };
   const unknownKeys = Object.keys(rec).filter((k) => !(TRACE_FIELDS as readonly string[]).includes(k));
-  for (const field of REQUIRED_FIELDS) {
-    if (isBlank(rec[field])) {
-      const guess = closest(field, unknownKeys);
-      problems.add(
-        lineNo,
-        field,
-        `missing${guess ? ` (found "${guess}"; a typo?)` : ''}`,
-        `every line needs timestamp, model and prompt_tokens, e.g. ${EXAMPLE_NDJSON}`,
-      );
-    }
-  }
-  if (problems.count > before) return undefined;
+  const present = (field: (typeof REQUIRED_FIELDS)[number]) => {
+    if (!isBlank(rec[field])) return true;
+    const guess = closest(field, unknownKeys);
+    problems.add(
+      lineNo,
+      field,
+      `missing${guess ? ` (found "${guess}"; a typo?)` : ''}`,
+      `every line needs timestamp, model and prompt_tokens, e.g. ${EXAMPLE_NDJSON}`,
+    );
+    return false;
+  };
 
-  const ts = timestampOf(rec.timestamp);
-  if (!ts) bad('timestamp', 'ms from the start, an ISO time or epoch ms', rec.timestamp, 'e.g. 1500 or "2026-03-01T12:00:00.250Z"');
-  const model = stringOf(rec.model);
-  if (model === undefined || model === '') bad('model', 'a model name', rec.model, 'e.g. gpt-4o-mini');
-  const promptTokens = positiveIntOf(rec.prompt_tokens);
-  if (promptTokens === undefined) bad('prompt_tokens', 'a whole number ≥ 1', rec.prompt_tokens, 'e.g. 500');
+  const ts = present('timestamp') ? timestampOf(rec.timestamp) : undefined;
+  if (!ts && !isBlank(rec.timestamp)) {
+    bad(
+      'timestamp',
+      'ms from the start, an ISO time or epoch ms',
+      rec.timestamp,
+      'e.g. 1500 or "2026-03-01T12:00:00.250Z"',
+    );
+  }
+  const model = present('model') ? stringOf(rec.model) : undefined;
+  if (model === undefined && !isBlank(rec.model)) bad('model', 'a model name', rec.model, 'e.g. gpt-4o-mini');
+  const promptTokens = present('prompt_tokens') ? positiveIntOf(rec.prompt_tokens) : undefined;
+  if (promptTokens === undefined && !isBlank(rec.prompt_tokens)) {
+    bad('prompt_tokens', 'a whole number ≥ 1', rec.prompt_tokens, 'e.g. 500');
+  }
   const maxTokens = isBlank(rec.max_tokens) ? DEFAULT_MAX_TOKENS : positiveIntOf(rec.max_tokens);
-  if (maxTokens === undefined) bad('max_tokens', 'a whole number ≥ 1', rec.max_tokens, 'e.g. 256, or leave it out');
+  if (maxTokens === undefined)
+    bad('max_tokens', 'a whole number ≥ 1', rec.max_tokens, 'e.g. 256, or leave it out');
   const stream = isBlank(rec.stream) ? false : booleanOf(rec.stream);
   if (stream === undefined) bad('stream', 'true or false', rec.stream, 'true, false, 1 or 0');
   const endpoint = isBlank(rec.endpoint) ? 'chat.completions' : endpointOf(rec.endpoint);
-  if (endpoint === undefined) bad('endpoint', `one of ${ENDPOINTS.join(', ')}`, rec.endpoint, 'or leave it out for chat.completions');
+  if (endpoint === undefined)
+    bad('endpoint', `one of ${ENDPOINTS.join(', ')}`, rec.endpoint, 'or leave it out for chat.completions');
   const apiKey = isBlank(rec.api_key) ? DEFAULT_API_KEY : stringOf(rec.api_key);
   if (apiKey === undefined) bad('api_key', 'a string', rec.api_key, 'e.g. sk-team-a');
   const user = isBlank(rec.user) ? undefined : stringOf(rec.user);
@@ -265,7 +303,8 @@ function timestampOf(v: unknown): { ms: number; absolute: boolean } | undefined 
 }
 
 function positiveIntOf(v: unknown): number | undefined {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  const n =
+    typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
   return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
 

@@ -57,7 +57,10 @@ describe('Histogram', () => {
             fine.record(v);
             coarse.record(v);
           }
-          const exact = exactPercentile([...values].sort((a, b) => a - b), p);
+          const exact = exactPercentile(
+            [...values].sort((a, b) => a - b),
+            p,
+          );
           const tolerance = (bound: number) => (exact === 0 ? 0 : bound);
           expect(Math.abs(fine.percentile(p) - exact)).toBeLessThanOrEqual(exact * tolerance(1 / 256) + 0.5);
           expect(Math.abs(coarse.percentile(p) - exact)).toBeLessThanOrEqual(exact * tolerance(1 / 64) + 0.5);

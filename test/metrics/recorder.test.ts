@@ -18,7 +18,10 @@ function request(id: string, arrivalMs: number, extra: Partial<LogicalRequest> =
   };
 }
 
-function response(status: number, extra: Partial<Extract<AttemptOutcome, { kind: 'response' }>> = {}): AttemptOutcome {
+function response(
+  status: number,
+  extra: Partial<Extract<AttemptOutcome, { kind: 'response' }>> = {},
+): AttemptOutcome {
   return { kind: 'response', status, headers: {}, model: MODEL, ...extra };
 }
 
@@ -159,10 +162,17 @@ describe('StrategyRecorder', () => {
       ['timeout retried (network, not wasted)', [network('timeout'), response(200)], 0],
       [
         'insufficient_quota 429 retried (waiting never fixes it)',
-        [response(429, { errorCode: 'insufficient_quota' }), response(429, { errorCode: 'insufficient_quota' })],
+        [
+          response(429, { errorCode: 'insufficient_quota' }),
+          response(429, { errorCode: 'insufficient_quota' }),
+        ],
         1,
       ],
-      ['x-should-retry: false retried', [response(500, { headers: { 'x-should-retry': 'false' } }), response(200)], 1],
+      [
+        'x-should-retry: false retried',
+        [response(500, { headers: { 'x-should-retry': 'false' } }), response(200)],
+        1,
+      ],
     ])('%s → %i wasted', (_name, outcomes, wasted) => {
       const rec = new StrategyRecorder({ startMs: 0, durationMs: 1000 });
       drive(
@@ -222,7 +232,12 @@ describe('StrategyRecorder', () => {
       drive(rec, request('ok2', 0), [[response(200), 0, 10]], ok(1));
       drive(rec, request('rl', 0), [[response(429), 0, 10]], failed('failed_transient', 1, response(429)));
       drive(rec, request('br', 0), [], failed('breaker_open', 0), 1);
-      drive(rec, request('to', 0), [[network('timeout'), 0, 10]], failed('failed_network', 1, network('timeout')));
+      drive(
+        rec,
+        request('to', 0),
+        [[network('timeout'), 0, 10]],
+        failed('failed_network', 1, network('timeout')),
+      );
       const s = rec.summary();
       expect(s.results.success).toBe(2);
       expect(s.results.failed_transient).toBe(1);
@@ -266,7 +281,14 @@ describe('StrategyRecorder', () => {
       rec.onEvent({ type: 'rejected', requestId: 'y', by: 'breaker', atMs: 1200 });
       rec.onEvent({ type: 'shed', requestId: 'z', by: 'bulkhead', atMs: 1300 });
       rec.onEvent({ type: 'fallback', requestId: 'z', from: MODEL, to: 'gpt-4o', reason: '503', atMs: 1400 });
-      rec.onEvent({ type: 'retry', requestId: 'z', attemptNumber: 1, delayMs: 100, reason: '503', atMs: 1400 });
+      rec.onEvent({
+        type: 'retry',
+        requestId: 'z',
+        attemptNumber: 1,
+        delayMs: 100,
+        reason: '503',
+        atMs: 1400,
+      });
       rec.onUpstreamSample(200, 90);
       rec.onUpstreamSample(2200, 10);
       const s = rec.summary();
@@ -340,7 +362,12 @@ describe('StrategyRecorder', () => {
     it('breaks outcomes down by user, feature and model', () => {
       const rec = new StrategyRecorder({ startMs: 0, durationMs: 10_000 });
       drive(rec, request('1', 0, { user: 'u1', feature: 'chat' }), [[response(200), 0, 100]], ok(1));
-      drive(rec, request('2', 0, { user: 'u1', feature: 'translate' }), [[response(503), 0, 300]], failed('failed_transient', 1, response(503)));
+      drive(
+        rec,
+        request('2', 0, { user: 'u1', feature: 'translate' }),
+        [[response(503), 0, 300]],
+        failed('failed_transient', 1, response(503)),
+      );
       drive(rec, request('3', 0, { model: 'gpt-4o' }), [[response(200), 0, 200]], ok(1));
       const { byUser, byFeature, byModel } = rec.summary().breakdowns;
       expect(byUser.u1).toMatchObject({ requests: 2, successes: 1, successRate: 0.5 });

@@ -104,6 +104,8 @@ describe('SecondSeries', () => {
     ['a duration longer than a week', { startMs: 0, durationMs: 8 * 24 * 3600 * 1000 }],
     ['a NaN start', { startMs: Number.NaN, durationMs: 1000 }],
   ])('rejects %s', (_name, options) => {
-    expect(() => new SecondSeries(options)).toThrow(expect.objectContaining({ code: 'ERR_SQUALL_INVALID_METRICS' }));
+    expect(() => new SecondSeries(options)).toThrow(
+      expect.objectContaining({ code: 'ERR_SQUALL_INVALID_METRICS' }),
+    );
   });
 });

@@ -46,7 +46,6 @@ export class AttemptTracker {
 /** `ctx.send` that counts: each call is one attempt, recorded on `tracker`. */
 export function trackedSend(
   ctx: StrategyContext,
-  req: LogicalRequest,
   tracker: AttemptTracker,
 ): (req: LogicalRequest, options: AttemptOptions) => Promise<AttemptOutcome> {
   return async (r, options) => {

@@ -57,22 +57,34 @@ export function openaiSdkStrategy(o: OpenAiSdkStrategyOptions = {}, where = 'ope
   };
 }
 
-async function callEndpoint(client: OpenAI, req: LogicalRequest, signal: AbortSignal | undefined): Promise<AttemptOutcome> {
+async function callEndpoint(
+  client: OpenAI,
+  req: LogicalRequest,
+  signal: AbortSignal | undefined,
+): Promise<AttemptOutcome> {
   const options = signal ? { signal } : {};
   const prompt = syntheticPrompt(req.promptTokens);
   const user = req.user ? { user: req.user } : {};
   if (req.endpoint === 'embeddings') {
-    const { data, response } = await client.embeddings.create({ model: req.model, input: prompt, ...user }, options).withResponse();
+    const { data, response } = await client.embeddings
+      .create({ model: req.model, input: prompt, ...user }, options)
+      .withResponse();
     return answered(response, data.model ?? req.model, data.usage?.total_tokens);
   }
   if (req.endpoint === 'responses') {
     const body = { model: req.model, input: prompt, max_output_tokens: req.maxTokens, ...user };
     if (req.stream) {
-      const { data: stream, response } = await client.responses.create({ ...body, stream: true }, options).withResponse();
+      const { data: stream, response } = await client.responses
+        .create({ ...body, stream: true }, options)
+        .withResponse();
       let usage: number | undefined;
       let model = req.model;
       for await (const event of stream) {
-        if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') {
+        if (
+          event.type === 'response.completed' ||
+          event.type === 'response.incomplete' ||
+          event.type === 'response.failed'
+        ) {
           usage = event.response.usage?.total_tokens;
           model = event.response.model ?? model;
           if (event.type === 'response.failed') return inBandFailure(response, model, event.response.error);
@@ -117,7 +129,11 @@ function answered(response: Response, model: string, usageTokens: number | undef
 }
 
 /** The Responses API can fail in-band: HTTP 200 with `status: "failed"`. Reported as a server error. */
-function inBandFailure(response: Response, model: string, error: { code?: string; message?: string } | null | undefined): AttemptOutcome {
+function inBandFailure(
+  response: Response,
+  model: string,
+  error: { code?: string; message?: string } | null | undefined,
+): AttemptOutcome {
   return {
     kind: 'response',
     status: 500,
@@ -138,15 +154,27 @@ function fromSdkError(
 ): LogicalOutcome {
   if (e instanceof APIUserAbortError) return { ok: false, result: 'deadline_exceeded', attempts };
   if (e instanceof APIConnectionTimeoutError) {
-    return fromAttempt({ kind: 'network', error: 'timeout', message: e.message, model: req.model }, attempts, classifyOptions);
+    return fromAttempt(
+      { kind: 'network', error: 'timeout', message: e.message, model: req.model },
+      attempts,
+      classifyOptions,
+    );
   }
   if (e instanceof APIConnectionError) {
-    return fromAttempt({ kind: 'network', error: networkKind(e), message: e.message, model: req.model }, attempts, classifyOptions);
+    return fromAttempt(
+      { kind: 'network', error: networkKind(e), message: e.message, model: req.model },
+      attempts,
+      classifyOptions,
+    );
   }
   if (e instanceof APIError) {
     if (e.status === undefined) {
       // An error object inside an SSE stream: the HTTP exchange succeeded, the stream did not.
-      return fromAttempt({ kind: 'network', error: 'stream', message: e.message, model: req.model }, attempts, classifyOptions);
+      return fromAttempt(
+        { kind: 'network', error: 'stream', message: e.message, model: req.model },
+        attempts,
+        classifyOptions,
+      );
     }
     const body = e.error as { message?: unknown } | undefined;
     return fromAttempt(
@@ -164,7 +192,11 @@ function fromSdkError(
     );
   }
   if (e instanceof Error && /stream|terminated|premature/i.test(e.message)) {
-    return fromAttempt({ kind: 'network', error: 'stream', message: e.message, model: req.model }, attempts, classifyOptions);
+    return fromAttempt(
+      { kind: 'network', error: 'stream', message: e.message, model: req.model },
+      attempts,
+      classifyOptions,
+    );
   }
   ctx.log(`openai-sdk strategy: unexpected error for ${req.id}: ${e instanceof Error ? e.stack : String(e)}`);
   return strategyErrorOutcome(attempts);

@@ -15,7 +15,8 @@ export const constant: ArrivalProcess<ConstantSpec> = {
       );
     }
   },
-  times: (spec, durationMs, rng) => curveTimes(flat(spec.ratePerSec, durationMs), durationMs, rng, spec.poisson),
+  times: (spec, durationMs, rng) =>
+    curveTimes(flat(spec.ratePerSec, durationMs), durationMs, rng, spec.poisson),
   expectedCount: (spec, durationMs) => curveCount(flat(spec.ratePerSec, durationMs), durationMs),
 };
 

@@ -52,7 +52,10 @@ function* timesAtCounts(
   }
 }
 
-export function evenlySpaced(segments: Iterable<RateSegment>, durationMs: number): Generator<number, void, undefined> {
+export function evenlySpaced(
+  segments: Iterable<RateSegment>,
+  durationMs: number,
+): Generator<number, void, undefined> {
   let k = 0;
   return timesAtCounts(segments, () => k++, durationMs);
 }
@@ -96,5 +99,9 @@ export function curveCount(segments: Iterable<RateSegment>, durationMs: number):
 export function clipSegment(s: RateSegment, durationMs: number): RateSegment {
   if (s.endMs <= durationMs) return s;
   const f = (durationMs - s.startMs) / (s.endMs - s.startMs);
-  return { ...s, endMs: durationMs, toRatePerSec: s.fromRatePerSec + f * (s.toRatePerSec - s.fromRatePerSec) };
+  return {
+    ...s,
+    endMs: durationMs,
+    toRatePerSec: s.fromRatePerSec + f * (s.toRatePerSec - s.fromRatePerSec),
+  };
 }

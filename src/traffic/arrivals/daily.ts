@@ -28,13 +28,18 @@ export const daily: ArrivalProcess<DailySpec> = {
       );
     }
     if (spec.periodMs !== undefined && !(isPositiveFinite(spec.periodMs) && spec.periodMs >= MIN_PERIOD_MS)) {
-      throw invalidTraffic('arrivals.period', `a period must be at least 1s, got ${spec.periodMs} ms`, 'e.g. 24h');
+      throw invalidTraffic(
+        'arrivals.period',
+        `a period must be at least 1s, got ${spec.periodMs} ms`,
+        'e.g. 24h',
+      );
     }
     if (spec.peakAtMs !== undefined && !isNonNegativeFinite(spec.peakAtMs)) {
       throw invalidTraffic('arrivals.peak_at', `cannot peak at ${spec.peakAtMs} ms`, 'e.g. peak_at: 14h');
     }
   },
-  times: (spec, durationMs, rng) => curveTimes(dailySegments(spec, durationMs), durationMs, rng, spec.poisson),
+  times: (spec, durationMs, rng) =>
+    curveTimes(dailySegments(spec, durationMs), durationMs, rng, spec.poisson),
   expectedCount: (spec, durationMs) => curveCount(dailySegments(spec, durationMs), durationMs),
 };
 

@@ -35,7 +35,11 @@ export function validateArrivals(spec: ArrivalSpec): void {
 }
 
 /** Arrival times in ms, ascending, in [0, durationMs), lazily. Pass `rng.fork('arrivals')`. */
-export function arrivalTimes(spec: ArrivalSpec, durationMs: number, rng: Rng): Generator<number, void, undefined> {
+export function arrivalTimes(
+  spec: ArrivalSpec,
+  durationMs: number,
+  rng: Rng,
+): Generator<number, void, undefined> {
   return processFor(spec).times(spec, durationMs, rng);
 }
 

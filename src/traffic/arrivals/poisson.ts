@@ -8,6 +8,7 @@ type PoissonSpec = Extract<ArrivalSpec, { kind: 'poisson' }>;
 /** Exponential gaps with mean 1/rate: independent arrivals, the way real users show up. */
 export const poisson: ArrivalProcess<PoissonSpec> = {
   validate: (spec) => constant.validate({ kind: 'constant', ratePerSec: spec.ratePerSec }),
-  times: (spec, durationMs: number, rng: Rng) => poissonTimes(flat(spec.ratePerSec, durationMs), durationMs, rng),
+  times: (spec, durationMs: number, rng: Rng) =>
+    poissonTimes(flat(spec.ratePerSec, durationMs), durationMs, rng),
   expectedCount: (spec, durationMs) => curveCount(flat(spec.ratePerSec, durationMs), durationMs),
 };

@@ -17,12 +17,20 @@ export const spike: ArrivalProcess<SpikeSpec> = {
       );
     }
     if (spec.spikes.length > MAX_SPIKES) {
-      throw invalidTraffic('arrivals.spikes', `at most ${MAX_SPIKES} spikes, got ${spec.spikes.length}`, 'merge spikes');
+      throw invalidTraffic(
+        'arrivals.spikes',
+        `at most ${MAX_SPIKES} spikes, got ${spec.spikes.length}`,
+        'merge spikes',
+      );
     }
     const sorted = sortedSpikes(spec);
     sorted.forEach(({ s, i }, k) => {
       if (!isNonNegativeFinite(s.atMs)) {
-        throw invalidTraffic(`arrivals.spikes.${i}.at`, `a spike cannot start at ${s.atMs} ms`, 'e.g. at: 10m');
+        throw invalidTraffic(
+          `arrivals.spikes.${i}.at`,
+          `a spike cannot start at ${s.atMs} ms`,
+          'e.g. at: 10m',
+        );
       }
       if (!isPositiveFinite(s.durationMs)) {
         throw invalidTraffic(
@@ -55,7 +63,8 @@ export const spike: ArrivalProcess<SpikeSpec> = {
       );
     }
   },
-  times: (spec, durationMs, rng) => curveTimes(spikeSegments(spec, durationMs), durationMs, rng, spec.poisson),
+  times: (spec, durationMs, rng) =>
+    curveTimes(spikeSegments(spec, durationMs), durationMs, rng, spec.poisson),
   expectedCount: (spec, durationMs) => curveCount(spikeSegments(spec, durationMs), durationMs),
 };
 
@@ -68,7 +77,10 @@ function* spikeSegments(spec: SpikeSpec, durationMs: number): Generator<RateSegm
   let cursorMs = 0;
   const step = (endMs: number, ratePerSec: number): RateSegment | undefined =>
     endMs > cursorMs && cursorMs < durationMs
-      ? clipSegment({ startMs: cursorMs, endMs, fromRatePerSec: ratePerSec, toRatePerSec: ratePerSec }, durationMs)
+      ? clipSegment(
+          { startMs: cursorMs, endMs, fromRatePerSec: ratePerSec, toRatePerSec: ratePerSec },
+          durationMs,
+        )
       : undefined;
   for (const { s } of sortedSpikes(spec)) {
     const gap = step(s.atMs, base);

@@ -22,7 +22,7 @@ describe('synthTokens', () => {
 
   it('pins the text for a fixed seed (a change here changes every recorded transcript)', () => {
     expect(synthText(new Rng('pinned'), 12)).toMatchInlineSnapshot(
-      `"Rarely because each limit must backoff often over was every sends."`,
+      `"Can outage a, stream always. This retry before recovers."`,
     );
   });
 

@@ -40,7 +40,14 @@ describe("fallbackChain: the second seed article's routing table", () => {
     expect(trail(b)).toEqual(['claude-sonnet-4@0', 'gpt-5.4@0']);
     const fb = b.events.filter((e) => e.type === 'fallback');
     expect(fb).toEqual([
-      { type: 'fallback', requestId: expect.any(String), from: 'claude-sonnet-4', to: 'gpt-5.4', reason: 'claude-sonnet-4 (503)', atMs: 0 },
+      {
+        type: 'fallback',
+        requestId: expect.any(String),
+        from: 'claude-sonnet-4',
+        to: 'gpt-5.4',
+        reason: 'claude-sonnet-4 (503)',
+        atMs: 0,
+      },
     ]);
   });
 
@@ -48,7 +55,12 @@ describe("fallbackChain: the second seed article's routing table", () => {
     const b = scripted({ 'claude-sonnet-4': [s500], 'gpt-5.4': [s200] });
     const r = await once(b);
     expect(r.kind === 'response' && r.status).toBe(200);
-    expect(trail(b)).toEqual(['claude-sonnet-4@0', 'claude-sonnet-4@1000', 'claude-sonnet-4@3000', 'gpt-5.4@3000']);
+    expect(trail(b)).toEqual([
+      'claude-sonnet-4@0',
+      'claude-sonnet-4@1000',
+      'claude-sonnet-4@3000',
+      'gpt-5.4@3000',
+    ]);
   });
 
   it('500 then success → stays on the primary', async () => {
@@ -86,7 +98,9 @@ describe("fallbackChain: the second seed article's routing table", () => {
   });
 
   it('a quota 429 is a client error: it fails rather than backing off', async () => {
-    const b = scripted({ 'claude-sonnet-4': [(m) => fail(429, m, { code: 'insufficient_quota', type: 'insufficient_quota' })] });
+    const b = scripted({
+      'claude-sonnet-4': [(m) => fail(429, m, { code: 'insufficient_quota', type: 'insufficient_quota' })],
+    });
     const r = await once(b);
     expect(r.kind === 'response' && r.errorCode).toBe('insufficient_quota');
     expect(b.sent).toHaveLength(1);
@@ -111,7 +125,12 @@ describe("fallbackChain: the second seed article's routing table", () => {
   });
 
   it('ends in a clear fallback_exhausted rejection naming every model when the chain runs out', async () => {
-    const b = scripted({ 'claude-sonnet-4': [s503], 'gpt-5.4': [s500], 'deepseek-r1': [s503], qwen3: [s503] });
+    const b = scripted({
+      'claude-sonnet-4': [s503],
+      'gpt-5.4': [s500],
+      'deepseek-r1': [s503],
+      qwen3: [s503],
+    });
     const r = await once(b);
     expect(r.kind).toBe('rejected');
     if (r.kind !== 'rejected') return;
@@ -132,7 +151,10 @@ describe("fallbackChain: the second seed article's routing table", () => {
 describe('fallbackChain: configuration', () => {
   it('routes can be overridden per error, the rest keep the article defaults', async () => {
     const b = scripted({ a: [s503, s200] });
-    const policy = fallbackChain({ models: ['a', 'b'], routes: { '503': { action: 'retry_then_fallback', retries: 1 } } });
+    const policy = fallbackChain({
+      models: ['a', 'b'],
+      routes: { '503': { action: 'retry_then_fallback', retries: 1 } },
+    });
     const r = await once(b, policy);
     expect(r.kind === 'response' && r.model).toBe('a');
     expect(trail(b)).toEqual(['a@0', 'a@0']);
@@ -140,7 +162,10 @@ describe('fallbackChain: configuration', () => {
 
   it('retry counts start afresh on each model', async () => {
     const b = scripted({ a: [s500], b: [s500] });
-    const policy = fallbackChain({ models: ['a', 'b'], routes: { '500': { action: 'retry_then_fallback', retries: 1 } } });
+    const policy = fallbackChain({
+      models: ['a', 'b'],
+      routes: { '500': { action: 'retry_then_fallback', retries: 1 } },
+    });
     const r = await once(b, policy);
     expect(r.kind === 'rejected' && r.reason).toBe('fallback_exhausted');
     expect(trail(b)).toEqual(['a@0', 'a@0', 'b@0', 'b@0']);
@@ -151,7 +176,9 @@ describe('fallbackChain: configuration', () => {
     const breakerOpenOnA: Policy = {
       name: 'stand-in-breaker',
       execute: async (exec, next) =>
-        exec.model === 'a' ? { kind: 'rejected', by: 'breaker', reason: 'breaker_open', message: 'open' } : next(exec),
+        exec.model === 'a'
+          ? { kind: 'rejected', by: 'breaker', reason: 'breaker_open', message: 'open' }
+          : next(exec),
     };
     const run = wrap(fallbackChain({ models: ['a', 'b'] }), breakerOpenOnA);
     const [r] = await runAt(b.clock, [0], () => run(b.exec(request())));
@@ -186,10 +213,24 @@ describe('fallbackChain: configuration', () => {
     [{ models: ['a'], routes: { '500': { action: 'retry_forever' } } }, 'routes.500.action'],
     [{ models: ['a'], routes: { '500': { action: 'backoff_retry', retries: -1 } } }, 'routes.500.retries'],
     [
-      { models: ['a'], routes: { '429': { action: 'backoff_retry', backoff: { kind: 'exponential', baseMs: 100, capMs: 1000, jitter: 'fulll' } } } },
+      {
+        models: ['a'],
+        routes: {
+          '429': {
+            action: 'backoff_retry',
+            backoff: { kind: 'exponential', baseMs: 100, capMs: 1000, jitter: 'fulll' },
+          },
+        },
+      },
       'routes.429.backoff.jitter',
     ],
-    [{ models: ['a'], routes: { '429': { action: 'backoff_retry', backoff: { kind: 'fixed', delayMs: -2 } } } }, 'routes.429.backoff.delayMs'],
+    [
+      {
+        models: ['a'],
+        routes: { '429': { action: 'backoff_retry', backoff: { kind: 'fixed', delayMs: -2 } } },
+      },
+      'routes.429.backoff.delayMs',
+    ],
   ])('rejects %j naming %s', (options, field) => {
     try {
       fallbackChain(options as never, 'strategy "fb" policies[0]');

@@ -31,11 +31,13 @@ export interface Bench {
   exec(req: LogicalRequest, extra?: Partial<Execution>): Execution;
 }
 
-export function bench(o: { respond?: Respond; latencyMs?: number; seed?: string; epochMs?: number } = {}): Bench {
+export function bench(
+  o: { respond?: Respond; latencyMs?: number; seed?: string; epochMs?: number } = {},
+): Bench {
   const clock = new VirtualClock(o.epochMs ?? 0);
   const events: StrategyEvent[] = [];
   const sent: SentAttempt[] = [];
-  const respond = o.respond ?? ((req, options) => ok(options.model));
+  const respond = o.respond ?? ((_req, options) => ok(options.model));
   const ctx: StrategyContext = {
     clock,
     rng: new Rng(o.seed ?? 'bench-seed'),
@@ -103,12 +105,19 @@ export function fail(
   };
 }
 
-export function network(error: 'reset' | 'refused' | 'timeout' | 'stream' | 'dns', model: string): AttemptOutcome {
+export function network(
+  error: 'reset' | 'refused' | 'timeout' | 'stream' | 'dns',
+  model: string,
+): AttemptOutcome {
   return { kind: 'network', error, message: error, model };
 }
 
 /** Starts `fn` at each virtual time in `atMs`, runs the clock dry, and returns the results in order. */
-export async function runAt<T>(clock: VirtualClock, atMs: readonly number[], fn: (i: number) => Promise<T>): Promise<T[]> {
+export async function runAt<T>(
+  clock: VirtualClock,
+  atMs: readonly number[],
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
   const pending: Promise<T>[] = new Array(atMs.length);
   atMs.forEach((t, i) => {
     clock.setTimeout(() => {

@@ -13,7 +13,9 @@ describe('rateLimiter: token buckets', () => {
     const results = await runAt(b.clock, [0, 0, 0, 0, 0], () => run(b.exec(request())));
     expect(results.every((r) => r.kind === 'response')).toBe(true);
     expect(b.sent.map((s) => s.atMs)).toEqual([0, 1000, 2000, 3000, 4000]);
-    const waits = b.events.filter((e) => e.type === 'limiter').map((e) => (e.type === 'limiter' ? e.waitMs : -1));
+    const waits = b.events
+      .filter((e) => e.type === 'limiter')
+      .map((e) => (e.type === 'limiter' ? e.waitMs : -1));
     expect(waits).toEqual([1000, 2000, 3000, 4000]);
   });
 
@@ -70,7 +72,9 @@ describe('rateLimiter: token buckets', () => {
 
   it('holds the request limit and the token limit at once', async () => {
     const b = bench();
-    const run = wrap(rateLimiter({ requestsPerMin: 120, tokensPerMin: 6000, burstSeconds: 1, maxWaitMs: 60_000 }));
+    const run = wrap(
+      rateLimiter({ requestsPerMin: 120, tokensPerMin: 6000, burstSeconds: 1, maxWaitMs: 60_000 }),
+    );
     // Requests bucket: 2 per second; tokens: 100 per second at 20 per request → requests bind.
     await runAt(b.clock, [0, 0, 0, 0], () => run(b.exec(request({ promptTokens: 10, maxTokens: 10 }))));
     expect(b.sent.map((s) => s.atMs)).toEqual([0, 0, 500, 1000]);
@@ -137,7 +141,8 @@ describe('rateLimiter: pause after a 429', () => {
   it('pauses every admission for 15 s after a rate-limit 429 (OpenAI cookbook)', async () => {
     const b = bench({
       latencyMs: 100,
-      respond: (_req, o, i) => (i === 0 ? fail(429, o.model, { code: 'rate_limit_exceeded', type: 'requests' }) : ok(o.model)),
+      respond: (_req, o, i) =>
+        i === 0 ? fail(429, o.model, { code: 'rate_limit_exceeded', type: 'requests' }) : ok(o.model),
     });
     const run = wrap(rateLimiter({ pauseAfter429Ms: 15_000, maxWaitMs: 60_000 }));
     await runAt(b.clock, [0, 200, 5000, 20_000], () => run(b.exec(request())));
@@ -148,7 +153,9 @@ describe('rateLimiter: pause after a 429', () => {
     const b = bench({
       latencyMs: 100,
       respond: (_req, o, i) =>
-        i === 0 ? fail(429, o.model, { code: 'insufficient_quota', type: 'insufficient_quota' }) : ok(o.model),
+        i === 0
+          ? fail(429, o.model, { code: 'insufficient_quota', type: 'insufficient_quota' })
+          : ok(o.model),
     });
     const run = wrap(rateLimiter({ pauseAfter429Ms: 15_000, maxWaitMs: 60_000 }));
     await runAt(b.clock, [0, 200], () => run(b.exec(request())));
@@ -167,7 +174,9 @@ describe('rateLimiter: deadline and abort', () => {
   it('returns deadline_exceeded when the wait would outlast the logical request', async () => {
     const b = bench();
     const run = wrap(rateLimiter({ requestsPerMin: 60, burstSeconds: 1, maxWaitMs: 60_000 }));
-    const results = await runAt(b.clock, [0, 0], (i) => run(b.exec(request(), i === 1 ? { deadlineAtMs: 400 } : {})));
+    const results = await runAt(b.clock, [0, 0], (i) =>
+      run(b.exec(request(), i === 1 ? { deadlineAtMs: 400 } : {})),
+    );
     expect(results[1]!.kind === 'rejected' && results[1]!.reason).toBe('deadline_exceeded');
     expect(b.events.some((e) => e.type === 'shed')).toBe(false);
   });
@@ -177,7 +186,9 @@ describe('rateLimiter: deadline and abort', () => {
     const ac = new AbortController();
     const run = wrap(rateLimiter({ requestsPerMin: 60, burstSeconds: 1, maxWaitMs: 60_000 }));
     b.clock.setTimeout(() => ac.abort(new Error('stop')), 300);
-    const results = await runAt(b.clock, [0, 0], (i) => run(b.exec(request(), i === 1 ? { signal: ac.signal } : {})));
+    const results = await runAt(b.clock, [0, 0], (i) =>
+      run(b.exec(request(), i === 1 ? { signal: ac.signal } : {})),
+    );
     expect(results[1]!.kind === 'rejected' && results[1]!.reason).toBe('deadline_exceeded');
     expect(b.sent).toHaveLength(1);
     expect(b.clock.now()).toBe(300);
@@ -208,10 +219,13 @@ describe('rateLimiter: never admits more than its rate over any window (property
   it('holds for tokens per minute with mixed request sizes', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ at: fc.integer({ min: 0, max: 20_000 }), prompt: fc.integer({ min: 1, max: 400 }) }), {
-          minLength: 1,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.record({ at: fc.integer({ min: 0, max: 20_000 }), prompt: fc.integer({ min: 1, max: 400 }) }),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
         fc.integer({ min: 6000, max: 120_000 }),
         async (reqs, tpm) => {
           const b = bench();
@@ -240,7 +254,12 @@ describe('rateLimiter: never admits more than its rate over any window (property
 });
 
 /** Largest excess of admitted amount over `capacity + rate·(t_j − t_i)` across every window [t_i, t_j]. */
-function maxOverWindows(times: number[], amount: (i: number) => number, ratePerMs: number, capacity: number): number {
+function maxOverWindows(
+  times: number[],
+  amount: (i: number) => number,
+  ratePerMs: number,
+  capacity: number,
+): number {
   let worst = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < times.length; i++) {
     let sum = 0;

@@ -4,7 +4,8 @@ import { queuePolicy } from '../../../src/strategies/policies/queue.ts';
 import { wrap } from '../../../src/strategies/policy.ts';
 import { bench, request, runAt } from './harness.ts';
 
-const outcomes = (rs: { kind: string; reason?: string }[]) => rs.map((r) => (r.kind === 'rejected' ? r.reason : 'ok'));
+const outcomes = (rs: { kind: string; reason?: string }[]) =>
+  rs.map((r) => (r.kind === 'rejected' ? r.reason : 'ok'));
 
 describe('queuePolicy: when the queue is full', () => {
   it("'reject' sheds newcomers at once and serves the queued in order", async () => {
@@ -40,16 +41,22 @@ describe('queuePolicy: when the queue is full', () => {
     expect(b.sent.map((s) => s.atMs)).toEqual([0, 1000]);
     expect(b.events.filter((e) => e.type === 'shed').map((e) => e.atMs)).toEqual([1500, 1500]);
     const third = results[2]!;
-    expect(third.kind === 'rejected' && third.message).toMatch(/still queued after 1500 ms \(maxWaitMs 1500\)/);
+    expect(third.kind === 'rejected' && third.message).toMatch(
+      /still queued after 1500 ms \(maxWaitMs 1500\)/,
+    );
   });
 
   it('a producer blocked outside the full queue is dropped at its deadline', async () => {
     const b = bench({ latencyMs: 1000 });
     const run = wrap(queuePolicy({ workers: 1, maxQueue: 1, whenFull: 'wait', maxWaitMs: 60_000 }));
-    const results = await runAt(b.clock, [0, 0, 0, 0], (i) => run(b.exec(request(), i === 2 ? { deadlineAtMs: 800 } : {})));
+    const results = await runAt(b.clock, [0, 0, 0, 0], (i) =>
+      run(b.exec(request(), i === 2 ? { deadlineAtMs: 800 } : {})),
+    );
     expect(outcomes(results)).toEqual(['ok', 'ok', 'deadline_exceeded', 'ok']);
     const third = results[2]!;
-    expect(third.kind === 'rejected' && third.message).toMatch(/waiting for room in the full queue after 800 ms/);
+    expect(third.kind === 'rejected' && third.message).toMatch(
+      /waiting for room in the full queue after 800 ms/,
+    );
     expect(b.sent.map((s) => s.atMs)).toEqual([0, 1000, 2000]);
   });
 });
@@ -57,7 +64,9 @@ describe('queuePolicy: when the queue is full', () => {
 describe('queuePolicy: workers drain at the paced rate', () => {
   it('never starts more than ratePerSec, however many workers are free', async () => {
     const b = bench({ latencyMs: 100 });
-    const run = wrap(queuePolicy({ workers: 4, maxQueue: 10, ratePerSec: 2, whenFull: 'reject', maxWaitMs: 60_000 }));
+    const run = wrap(
+      queuePolicy({ workers: 4, maxQueue: 10, ratePerSec: 2, whenFull: 'reject', maxWaitMs: 60_000 }),
+    );
     await runAt(b.clock, [0, 0, 0, 0, 0, 0], () => run(b.exec(request())));
     expect(b.sent.map((s) => s.atMs)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
   });
@@ -86,7 +95,10 @@ describe('queuePolicy: workers drain at the paced rate', () => {
         ? wrap(queuePolicy({ workers: 2, maxQueue: 50, whenFull: 'wait', maxWaitMs: 60_000 }))
         : wrap();
       const results = await runAt(b.clock, burst, () => run(b.exec(request())));
-      return { ok: results.filter((r) => r.kind === 'response' && r.status === 200).length, endMs: b.clock.now() };
+      return {
+        ok: results.filter((r) => r.kind === 'response' && r.status === 200).length,
+        endMs: b.clock.now(),
+      };
     };
     const direct = await attempt(false);
     const queued = await attempt(true);
@@ -100,7 +112,9 @@ describe('queuePolicy: deadline and abort', () => {
   it("returns deadline_exceeded when the request's own deadline comes first", async () => {
     const b = bench({ latencyMs: 1000 });
     const run = wrap(queuePolicy({ workers: 1, maxQueue: 5, whenFull: 'reject', maxWaitMs: 60_000 }));
-    const results = await runAt(b.clock, [0, 0], (i) => run(b.exec(request(), i === 1 ? { deadlineAtMs: 300 } : {})));
+    const results = await runAt(b.clock, [0, 0], (i) =>
+      run(b.exec(request(), i === 1 ? { deadlineAtMs: 300 } : {})),
+    );
     expect(outcomes(results)).toEqual(['ok', 'deadline_exceeded']);
   });
 
@@ -109,7 +123,9 @@ describe('queuePolicy: deadline and abort', () => {
     const ac = new AbortController();
     b.clock.setTimeout(() => ac.abort(), 100);
     const run = wrap(queuePolicy({ workers: 1, maxQueue: 5, whenFull: 'reject', maxWaitMs: 60_000 }));
-    const results = await runAt(b.clock, [0, 0, 0], (i) => run(b.exec(request(), i === 1 ? { signal: ac.signal } : {})));
+    const results = await runAt(b.clock, [0, 0, 0], (i) =>
+      run(b.exec(request(), i === 1 ? { signal: ac.signal } : {})),
+    );
     expect(outcomes(results)).toEqual(['ok', 'deadline_exceeded', 'ok']);
     expect(b.sent.map((s) => s.atMs)).toEqual([0, 1000]);
   });
