@@ -204,8 +204,12 @@ function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, cloc
           if (part) {
             later(part.delayMs, () => {
               i++;
-              res.write(part.data);
-              step();
+              // Before a deliberate reset, let the bytes already sent reach the client first.
+              if (i === parts.length && end.kind === 'destroy') res.write(part.data, () => socket.destroy());
+              else {
+                res.write(part.data);
+                step();
+              }
             });
             return;
           }

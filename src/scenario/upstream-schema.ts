@@ -49,18 +49,24 @@ const faultKind = z.enum(FAULT_KINDS, {
   error: (iss) => `unknown fault kind ${JSON.stringify(iss.input)}; known: ${FAULT_KINDS.join(', ')}`,
 });
 
-const faults = z.record(z.string(), probability).superRefine((rec, ctx) => {
-  for (const k of Object.keys(rec)) {
-    if (!faultKind.safeParse(k).success) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [k],
-        message: `unknown fault kind "${k}"`,
-        params: { hint: `known kinds: ${FAULT_KINDS.join(', ')}` },
-      });
+// `when: () => true`: report unknown kinds even when a probability beside them is also wrong (every
+// problem at once).
+const faults = z.record(z.string(), probability).superRefine(
+  (rec, ctx) => {
+    if (typeof rec !== 'object' || rec === null) return;
+    for (const k of Object.keys(rec)) {
+      if (!faultKind.safeParse(k).success) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `unknown fault kind "${k}"`,
+          params: { hint: `known kinds: ${FAULT_KINDS.join(', ')}` },
+        });
+      }
     }
-  }
-});
+  },
+  { when: () => true },
+);
 
 export const latencySchema = z.union([
   z.strictObject({ fixed: durationMs }),
@@ -95,16 +101,19 @@ const phaseSchema = z
     ramp_down: durationMs.optional(),
     flap: z.strictObject({ on: durationMs, off: durationMs }).optional(),
   })
-  .superRefine((p, ctx) => {
-    if (p.end <= p.start) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['end'],
-        message: `a phase must end after it starts (start ${p.start} ms, end ${p.end} ms)`,
-        params: { hint: 'times are from the start of the run, e.g. start: 10m, end: 25m' },
-      });
-    }
-  });
+  .superRefine(
+    (p, ctx) => {
+      if (typeof p.start === 'number' && typeof p.end === 'number' && p.end <= p.start) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['end'],
+          message: `a phase must end after it starts (start ${p.start} ms, end ${p.end} ms)`,
+          params: { hint: 'times are from the start of the run, e.g. start: 10m, end: 25m' },
+        });
+      }
+    },
+    { when: () => true },
+  );
 
 const incidentSchema = z.strictObject({
   name: z.string().optional(),

@@ -595,18 +595,26 @@ export function didYouMean(input: string, options: readonly string[], intro: str
 
 function nearest(input: string, options: readonly string[]): string | undefined {
   const lower = input.toLowerCase();
+  const tolerance = Math.max(2, Math.floor(input.length / 3));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const option of options) {
     const o = option.toLowerCase();
-    const d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : distance(lower, o);
+    let d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : distance(lower, o);
+    // A long shared start ("openai-python" / "openai-sdk") is a better clue than the edit distance.
+    if (sharedPrefix(lower, o) >= 6) d = Math.min(d, tolerance);
     if (d < bestDistance) {
       best = option;
       bestDistance = d;
     }
   }
-  const tolerance = Math.max(2, Math.floor(input.length / 3));
   return input.length > 0 && bestDistance <= tolerance ? best : undefined;
+}
+
+function sharedPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 /** Levenshtein distance. */
