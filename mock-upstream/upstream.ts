@@ -5,6 +5,7 @@ import { UpstreamModel } from './model/index.ts';
 import { renderPrometheus } from './model/metrics.ts';
 import { type BodyExtras, type BuildContext, replyForDecision } from './reply.ts';
 import {
+  type Decision,
   FAULT_KINDS,
   type FaultKind,
   type ParsedAttempt,
@@ -24,6 +25,11 @@ export class Upstream {
   readonly model: UpstreamModel;
   private readonly ids: Rng;
   private readonly createdSec: number;
+  /**
+   * Called for every decided attempt. The load driver uses it to count work the upstream billed even when
+   * the client had already given up (a timeout followed by a retry bills twice).
+   */
+  onDecision: ((attempt: ParsedAttempt, decision: Decision) => void) | undefined;
 
   /** `startMs`: clock time the schedule counts from (a server's start; a simulation's epoch). */
   constructor(config: UpstreamConfig, options: { startMs?: number } = {}) {
@@ -101,6 +107,7 @@ export class Upstream {
       ...(forced ? { forcedFault: forced as FaultKind } : {}),
     };
     const decision = this.model.decide(attempt, nowMs, requestId);
+    this.onDecision?.(attempt, decision);
     return replyForDecision(ctx, attempt, decision, parsed);
   }
 

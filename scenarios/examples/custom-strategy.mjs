@@ -25,7 +25,14 @@ export default async function equalJitterStrategy(req, ctx) {
     outcome = await ctx.send(req, { model: req.model, attemptNumber: attempt, signal: ctx.signal });
     if (!isRetryable(outcome) || attempt === MAX_ATTEMPTS - 1) return outcome;
     const delayMs = serverDelay(outcome) ?? equalJitter(attempt, ctx.rng);
-    ctx.emit({ type: 'retry', requestId: req.id, attemptNumber: attempt + 1, delayMs, reason: reason(outcome), atMs: ctx.clock.now() });
+    ctx.emit({
+      type: 'retry',
+      requestId: req.id,
+      attemptNumber: attempt + 1,
+      delayMs,
+      reason: reason(outcome),
+      atMs: ctx.clock.now(),
+    });
     await ctx.clock.sleep(delayMs, ctx.signal);
   }
   return outcome;

@@ -72,7 +72,7 @@ export function parseText<S extends z.ZodType>(file: string, text: string, schem
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems: ValidationProblem[] = [];
-  for (const issue of result.error.issues) {
+  for (const issue of flattenUnions(result.error.issues)) {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
@@ -106,6 +106,28 @@ export function parseText<S extends z.ZodType>(file: string, text: string, schem
   }
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   throw new ScenarioValidationError(file, problems);
+}
+
+/**
+ * A union that matched no branch ("latency: Invalid input") says nothing useful. Report instead the
+ * branch that came closest: fewest problems, not counting branches that failed only on their shape.
+ */
+function flattenUnions(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): z.core.$ZodIssue[] {
+  const out: z.core.$ZodIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const score = (branch: readonly z.core.$ZodIssue[]) =>
+        branch.length + (branch.every((i) => i.code === 'unrecognized_keys' || i.code === 'invalid_type') ? 100 : 0);
+      const best = [...issue.errors].sort((a, b) => score(a) - score(b))[0]!;
+      if (score(best) < 100) {
+        out.push(...flattenUnions(best, path));
+        continue;
+      }
+    }
+    out.push({ ...issue, path } as z.core.$ZodIssue);
+  }
+  return out;
 }
 
 function hintFor(issue: z.core.$ZodIssue): { hint?: string } {

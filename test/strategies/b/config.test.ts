@@ -17,7 +17,12 @@ async function errorOf(raw: unknown): Promise<SquallError> {
   throw new Error('expected the config to be rejected');
 }
 
-const retry = (backoff: unknown, extra: Record<string, unknown> = {}) => ({ type: 'retry', maxAttempts: 3, backoff, ...extra });
+const retry = (backoff: unknown, extra: Record<string, unknown> = {}) => ({
+  type: 'retry',
+  maxAttempts: 3,
+  backoff,
+  ...extra,
+});
 
 describe('strategy config: bad input gives a clear error naming the strategy and the field', () => {
   it.each([
@@ -46,12 +51,20 @@ describe('strategy config: bad input gives a clear error naming the strategy and
     },
     {
       what: 'negative rate (queue)',
-      raw: { name: 'queued', policies: [{ type: 'queue', workers: 2, maxQueue: 10, ratePerSec: -1, whenFull: 'wait', maxWaitMs: 1000 }] },
+      raw: {
+        name: 'queued',
+        policies: [
+          { type: 'queue', workers: 2, maxQueue: 10, ratePerSec: -1, whenFull: 'wait', maxWaitMs: 1000 },
+        ],
+      },
       message: 'strategy "queued" policies[0].ratePerSec: must be a number > 0, got -1',
     },
     {
       what: 'unknown jitter kind',
-      raw: { name: 'jittery', policies: [retry({ kind: 'exponential', baseMs: 100, capMs: 1000, jitter: 'fulll' })] },
+      raw: {
+        name: 'jittery',
+        policies: [retry({ kind: 'exponential', baseMs: 100, capMs: 1000, jitter: 'fulll' })],
+      },
       message: 'strategy "jittery" policies[0].backoff.jitter: unknown jitter kind "fulll"',
       hint: /^did you mean "full"\? expected one of: none, full, equal, decorrelated, additive, negative25, p-retry$/,
     },
@@ -63,7 +76,10 @@ describe('strategy config: bad input gives a clear error naming the strategy and
     },
     {
       what: 'misspelt field',
-      raw: { name: 'typo', policies: [{ type: 'retry', maxAttemps: 3, maxAttempts: 3, backoff: { kind: 'none' } }] },
+      raw: {
+        name: 'typo',
+        policies: [{ type: 'retry', maxAttemps: 3, maxAttempts: 3, backoff: { kind: 'none' } }],
+      },
       message: 'strategy "typo" policies[0].maxAttemps: unknown field "maxAttemps"',
       hint: /^did you mean "maxAttempts"\? fields of a retry policy: maxAttempts, backoff/,
     },
@@ -75,7 +91,10 @@ describe('strategy config: bad input gives a clear error naming the strategy and
     },
     {
       what: 'unknown fallback route',
-      raw: { name: 'fb', policies: [{ type: 'fallback', models: ['a'], routes: { '502': { action: 'fallback' } } }] },
+      raw: {
+        name: 'fb',
+        policies: [{ type: 'fallback', models: ['a'], routes: { '502': { action: 'fallback' } } }],
+      },
       message: 'strategy "fb" policies[0].routes.502: unknown fallback route "502"',
       hint: /expected one of: 429, 500, 503, timeout, network, client, default/,
     },
@@ -115,14 +134,22 @@ describe('strategy config: bad input gives a clear error naming the strategy and
       const lines = (e as Error).message.split('\n');
       expect(lines).toEqual([
         'strategy "many" policies[0].maxAttempts: must be a number, got "three"',
-        expect.stringContaining('and strategy "many" policies[0].backoff.delayMs: "2 secs" is not a duration'),
-        expect.stringContaining('and strategy "many" policies[1].type: unknown policy "bulkhed" (did you mean "bulkhead"?'),
+        expect.stringContaining(
+          'and strategy "many" policies[0].backoff.delayMs: "2 secs" is not a duration',
+        ),
+        expect.stringContaining(
+          'and strategy "many" policies[1].type: unknown policy "bulkhed" (did you mean "bulkhead"?',
+        ),
       ]);
     }
   });
 
   it('names a strategy without a name by its position', () => {
-    const errors = checkStrategies([{ preset: 'openai-sdk' }, { name: 'ok', preset: 'openai-sdk' }, { name: 'ok', preset: 'naive-fixed' }]);
+    const errors = checkStrategies([
+      { preset: 'openai-sdk' },
+      { name: 'ok', preset: 'openai-sdk' },
+      { name: 'ok', preset: 'naive-fixed' },
+    ]);
     expect(errors.map((e) => e.message)).toEqual([
       'strategies[0] name: is required for a strategy',
       'strategies[2].name: "ok" is already the name of strategies[1]',
@@ -146,14 +173,22 @@ describe('strategy config: bad input gives a clear error naming the strategy and
       name: 'd',
       policies: [
         { type: 'breaker', threshold: 5, openMs: '30s' },
-        { type: 'retry', maxAttempts: 3, backoff: { kind: 'exponential', baseMs: '500ms', capMs: '1m30s', jitter: 'full' } },
+        {
+          type: 'retry',
+          maxAttempts: 3,
+          backoff: { kind: 'exponential', baseMs: '500ms', capMs: '1m30s', jitter: 'full' },
+        },
         { type: 'timeout', attemptTimeoutMs: 30_000 },
       ],
     });
     expect(issues).toEqual([]);
     expect(config?.policies).toEqual([
       { type: 'breaker', threshold: 5, openMs: 30_000 },
-      { type: 'retry', maxAttempts: 3, backoff: { kind: 'exponential', baseMs: 500, capMs: 90_000, jitter: 'full' } },
+      {
+        type: 'retry',
+        maxAttempts: 3,
+        backoff: { kind: 'exponential', baseMs: 500, capMs: 90_000, jitter: 'full' },
+      },
       { type: 'timeout', attemptTimeoutMs: 30_000 },
     ]);
   });
@@ -174,12 +209,19 @@ describe('user module that does not export a strategy', () => {
   });
 
   it('names the export that was asked for and is missing', async () => {
-    const e = await errorOf({ name: 'named', adapter: { type: 'module', path: 'no-strategy.mjs', export: 'retryLoop' } });
-    expect(e.message).toMatch(/^strategy "named" adapter\.path: "no-strategy\.mjs" does not export a strategy \(an export "retryLoop"/);
+    const e = await errorOf({
+      name: 'named',
+      adapter: { type: 'module', path: 'no-strategy.mjs', export: 'retryLoop' },
+    });
+    expect(e.message).toMatch(
+      /^strategy "named" adapter\.path: "no-strategy\.mjs" does not export a strategy \(an export "retryLoop"/,
+    );
   });
 
   it('rejects a cockatiel module that exports no policy', async () => {
     const e = await errorOf({ name: 'ck', adapter: { type: 'cockatiel', path: 'no-strategy.mjs' } });
-    expect(e.message).toBe('strategy "ck" adapter.path: "no-strategy.mjs" does not export a cockatiel policy (or a function returning one) as its default export');
+    expect(e.message).toBe(
+      'strategy "ck" adapter.path: "no-strategy.mjs" does not export a cockatiel policy (or a function returning one) as its default export',
+    );
   });
 });

@@ -3,14 +3,14 @@ import { VirtualClock } from '../../../src/sim/clock.ts';
 import { installVirtualGlobals } from '../../../src/sim/globals.ts';
 import { Rng } from '../../../src/sim/rng.ts';
 import { openaiSdkStrategy } from '../../../src/strategies/adapters/openai-sdk.ts';
-import type { LogicalOutcome, StrategyContext, StrategyEvent } from '../../../src/strategies/types.ts';
+import type { LogicalOutcome, LogicalRequest, StrategyContext, StrategyEvent } from '../../../src/strategies/types.ts';
 import { request } from './harness.ts';
 
 /**
  * The real openai SDK, unmodified, as a strategy. The upstream is a tiny inline fetch (a stand-in: it
  * answers from a script and records the virtual time of every call).
  */
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+type Reply = { status: number; body?: unknown; raw?: string; headers?: Record<string, string> };
 
 const serverError: Reply = {
   status: 500,
@@ -50,9 +50,10 @@ async function runSdk(
     times.push(clock.now());
     bodies.push(JSON.parse(String(init?.body)));
     const reply = script(times.length - 1);
-    return new Response(JSON.stringify(reply.body ?? {}), {
+    const contentType = reply.raw !== undefined ? 'text/event-stream' : 'application/json';
+    return new Response(reply.raw ?? JSON.stringify(reply.body ?? {}), {
       status: reply.status,
-      headers: { 'content-type': 'application/json', ...reply.headers },
+      headers: { 'content-type': contentType, ...reply.headers },
     });
   }) as typeof globalThis.fetch;
   const rng = new Rng(o.seed ?? 'sdk-seed');
@@ -73,7 +74,7 @@ async function runSdk(
       ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     });
-    const pending = strategy.call(request({ model: 'gpt-4o-mini', promptTokens: 25, maxTokens: 40 }), ctx);
+    const pending = strategy.call(request({ model: 'gpt-4o-mini', promptTokens: 25, maxTokens: 40, ...o.req }), ctx);
     await clock.run();
     outcome = await pending;
   } finally {
@@ -187,6 +188,41 @@ describe('openai SDK strategy in virtual time', () => {
     expect(run.outcome).toMatchObject({ ok: false, result: 'failed_network', attempts: 2 });
     expect(run.outcome.last).toMatchObject({ kind: 'network', error: 'timeout' });
     expect(run.wallMs).toBeLessThan(1000);
+  });
+
+  it('reads a streamed answer to the end and takes usage from the last chunk', async () => {
+    const chunk = (extra: Record<string, unknown>) =>
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', ...extra })}\n\n`;
+    const raw =
+      chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] }) +
+      chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) +
+      chunk({ choices: [], usage: { prompt_tokens: 25, completion_tokens: 1, total_tokens: 26 } }) +
+      'data: [DONE]\n\n';
+    const run = await runSdk(() => ({ status: 200, raw }), { req: { stream: true } });
+    expect(run.bodies[0]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(run.outcome).toMatchObject({ ok: true, result: 'success', attempts: 1, last: { usageTokens: 26 } });
+  });
+
+  it('reports an error inside the stream as a broken stream (the SDK does not retry it)', async () => {
+    const raw =
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n` +
+      `data: ${JSON.stringify({ error: { message: 'overloaded mid-stream', type: 'server_error', param: null, code: null } })}\n\n`;
+    const run = await runSdk(() => ({ status: 200, raw }), { req: { stream: true } });
+    expect(run.times).toHaveLength(1);
+    expect(run.outcome).toMatchObject({ ok: false, result: 'failed_network', last: { kind: 'network', error: 'stream' } });
+  });
+
+  it('calls the embeddings endpoint for embeddings requests', async () => {
+    const run = await runSdk(
+      () => ({
+        status: 200,
+        body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 25, total_tokens: 25 } },
+      }),
+      { req: { endpoint: 'embeddings', model: 'text-embedding-3-small' } },
+    );
+    expect(run.bodies[0]).toMatchObject({ model: 'text-embedding-3-small' });
+    expect(typeof run.bodies[0]!.input).toBe('string');
+    expect(run.outcome).toMatchObject({ ok: true, model: 'text-embedding-3-small', last: { usageTokens: 25 } });
   });
 
   it('rejects a negative maxRetries naming the field', () => {

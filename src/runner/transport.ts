@@ -1,0 +1,182 @@
+import type { Clock } from '../sim/clock.ts';
+import { syntheticPrompt } from '../strategies/prompt.ts';
+import type { AttemptOptions, AttemptOutcome, LogicalRequest, SendAttempt } from '../strategies/types.ts';
+
+/**
+ * One attempt as plain HTTP through a WHATWG fetch: the in-process fetch in simulated time, the real one
+ * over loopback in live mode. It reads the whole answer (streams to their end) and turns it into an
+ * AttemptOutcome, so policies see what a careful hand-written client would see.
+ *
+ * Every attempt carries `x-squall-attempt-key: <request id>#<attempt number>`: the upstream keys its fault
+ * draw on it, so every strategy meets the same exogenous faults on its n-th try of the same request
+ * (common random numbers), whatever it did before.
+ */
+export interface TransportOptions {
+  fetch: typeof fetch;
+  baseURL: string;
+  clock: Clock;
+}
+
+export function createSend(o: TransportOptions): SendAttempt {
+  const base = o.baseURL.replace(/\/$/, '');
+  return async (req, options) => {
+    const ac = new AbortController();
+    const outer = options.signal;
+    const onOuterAbort = () => ac.abort(outer?.reason);
+    if (outer?.aborted) ac.abort(outer.reason);
+    else outer?.addEventListener('abort', onOuterAbort, { once: true });
+    let timedOut = false;
+    const timer =
+      options.timeoutMs !== undefined
+        ? o.clock.setTimeout(() => {
+            timedOut = true;
+            ac.abort(new Error('attempt timeout'));
+          }, options.timeoutMs)
+        : undefined;
+    const model = options.model;
+    try {
+      const res = await o.fetch(`${base}${PATHS[req.endpoint]}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${req.apiKey}`,
+          'content-type': 'application/json',
+          'x-squall-attempt-key': attemptKey(req, options),
+        },
+        body: requestBody(req, options),
+        signal: ac.signal,
+      });
+      const text = await res.text();
+      const headers: Record<string, string> = {};
+      res.headers.forEach((v, k) => {
+        headers[k] = v;
+      });
+      return interpretAnswer(res.status, headers, text, req, model);
+    } catch (e) {
+      if (timedOut) return { kind: 'network', error: 'timeout', message: `no answer within ${options.timeoutMs} ms`, model };
+      if (outer?.aborted) return { kind: 'network', error: 'timeout', message: 'aborted by the caller', model };
+      return networkOutcome(e, model);
+    } finally {
+      o.clock.clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    }
+  };
+}
+
+const PATHS: Record<LogicalRequest['endpoint'], string> = {
+  'chat.completions': '/chat/completions',
+  embeddings: '/embeddings',
+  responses: '/responses',
+};
+
+export function requestPath(req: LogicalRequest): string {
+  return PATHS[req.endpoint];
+}
+
+export function attemptKey(req: LogicalRequest, options: AttemptOptions): string {
+  return `${req.id}#${options.attemptNumber}`;
+}
+
+/** The OpenAI request body for a logical request: a prompt of about `promptTokens` tokens. */
+export function requestBody(req: LogicalRequest, options: AttemptOptions): string {
+  const prompt = syntheticPrompt(req.promptTokens);
+  if (req.endpoint === 'embeddings') return JSON.stringify({ model: options.model, input: prompt });
+  if (req.endpoint === 'responses') {
+    return JSON.stringify({
+      model: options.model,
+      input: prompt,
+      max_output_tokens: Math.max(16, req.maxTokens),
+      stream: req.stream,
+    });
+  }
+  return JSON.stringify({
+    model: options.model,
+    messages: [{ role: 'user', content: prompt }],
+    max_tokens: req.maxTokens,
+    stream: req.stream,
+    ...(req.stream ? { stream_options: { include_usage: true } } : {}),
+  });
+}
+
+/** A complete answer (status, headers, whole body) as the outcome a careful client would see. */
+export function interpretAnswer(
+  status: number,
+  headers: Record<string, string>,
+  text: string,
+  req: LogicalRequest,
+  model: string,
+): AttemptOutcome {
+  const res = { status };
+  if (res.status >= 200 && res.status < 300) {
+    const broken = (message: string): AttemptOutcome => ({ kind: 'network', error: 'stream', message, model });
+    if (req.stream) {
+      const s = readStream(text, req.endpoint);
+      if (s.problem) return broken(s.problem);
+      return { kind: 'response', status: res.status, headers, model, ...(s.usageTokens ? { usageTokens: s.usageTokens } : {}) };
+    }
+    let body: { usage?: { total_tokens?: number } };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return broken(`status ${res.status} with a body that is not JSON`);
+    }
+    const usageTokens = body.usage?.total_tokens;
+    return { kind: 'response', status: res.status, headers, model, ...(usageTokens ? { usageTokens } : {}) };
+  }
+  let error: { type?: string | null; code?: string | null; message?: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: typeof error }).error;
+  } catch {
+    // Edge pages (HTML 502/504) are not JSON: that is the point of them.
+  }
+  return {
+    kind: 'response',
+    status: res.status,
+    headers,
+    model,
+    errorType: error?.type ?? null,
+    errorCode: error?.code ?? null,
+    ...(error?.message ? { errorMessage: error.message } : { errorMessage: text.slice(0, 200) }),
+  };
+}
+
+/** Reads an SSE body the way the SDK does; anything short of a clean end is a problem. */
+function readStream(text: string, endpoint: LogicalRequest['endpoint']): { problem?: string; usageTokens?: number } {
+  let done = false;
+  let usageTokens: number | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('data: ')) continue;
+    const data = line.slice(6);
+    if (data === '[DONE]') {
+      done = true;
+      continue;
+    }
+    let event: {
+      error?: unknown;
+      type?: string;
+      usage?: { total_tokens?: number } | null;
+      response?: { usage?: { total_tokens?: number } };
+    };
+    try {
+      event = JSON.parse(data);
+    } catch {
+      return { problem: 'malformed chunk in the stream' };
+    }
+    if (event.error || event.type === 'error' || event.type === 'response.failed') return { problem: 'error event mid-stream' };
+    if (event.usage?.total_tokens) usageTokens = event.usage.total_tokens;
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') {
+      done = true;
+      usageTokens = event.response?.usage?.total_tokens ?? usageTokens;
+    }
+  }
+  if (!done) return { problem: endpoint === 'responses' ? 'stream ended without response.completed' : 'stream ended without [DONE]' };
+  return usageTokens ? { usageTokens } : {};
+}
+
+export function networkOutcome(e: unknown, model: string): AttemptOutcome {
+  const cause = (e as { cause?: { code?: string } })?.cause;
+  const code = cause?.code ?? (e as { code?: string })?.code;
+  const message = e instanceof Error ? `${e.message}${code ? ` (${code})` : ''}` : String(e);
+  if (code === 'ECONNREFUSED') return { kind: 'network', error: 'refused', message, model };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'network', error: 'dns', message, model };
+  return { kind: 'network', error: 'reset', message, model };
+}
