@@ -9,7 +9,11 @@ import { attemptKey, interpretAnswer, requestBody, requestPath } from './transpo
  * stream objects in between (those dominate the cost of a simulated attempt). The upstream sees the same
  * request bytes and headers as over HTTP, so its decisions are the same as through any front.
  */
-export function createDirectSend(upstream: Upstream, clock: Clock, baseURL = 'http://squall.sim/v1'): SendAttempt {
+export function createDirectSend(
+  upstream: Upstream,
+  clock: Clock,
+  baseURL = 'http://squall.sim/v1',
+): SendAttempt {
   const prefix = new URL(baseURL).pathname.replace(/\/$/, '');
   return async (req, options) => {
     const model = options.model;
@@ -54,7 +58,12 @@ export function createDirectSend(upstream: Upstream, clock: Clock, baseURL = 'ht
 }
 
 /** Waits `ms` on the clock; returns why it stopped early (attempt timeout or caller abort), if it did. */
-function waitFor(clock: Clock, ms: number, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<string | undefined> {
+function waitFor(
+  clock: Clock,
+  ms: number,
+  timeoutMs: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
   if (signal?.aborted) return Promise.resolve('aborted by the caller');
   const limit = timeoutMs !== undefined && timeoutMs < ms ? timeoutMs : undefined;
   if (ms <= 0 && limit === undefined) return Promise.resolve(undefined);
@@ -63,13 +72,10 @@ function waitFor(clock: Clock, ms: number, timeoutMs: number | undefined, signal
       clock.clearTimeout(timer);
       resolve('aborted by the caller');
     };
-    const timer = clock.setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(limit !== undefined ? `no answer within ${timeoutMs} ms` : undefined);
-      },
-      limit ?? ms,
-    );
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(limit !== undefined ? `no answer within ${timeoutMs} ms` : undefined);
+    }, limit ?? ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,8 +1,8 @@
 import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
 import type { Decision, ParsedAttempt, UpstreamConfig } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
-import type { FaultWindow } from '../metrics/recovery.ts';
 import { StrategyRecorder, type StrategySummary } from '../metrics/recorder.ts';
+import type { FaultWindow } from '../metrics/recovery.ts';
 import { VirtualClock } from '../sim/clock.ts';
 import { installVirtualGlobals } from '../sim/globals.ts';
 import { Rng } from '../sim/rng.ts';
@@ -63,7 +63,16 @@ export interface StrategyRunResult {
 }
 
 const SIM_BASE_URL = 'http://squall.sim/v1';
-const BILLED_OUTCOMES = new Set(['ok', 'malformed', 'reset_mid_body', 'stream_cut', 'stream_stall', 'stream_stall_keepalive', 'stream_malformed', 'stream_error']);
+const BILLED_OUTCOMES = new Set([
+  'ok',
+  'malformed',
+  'reset_mid_body',
+  'stream_cut',
+  'stream_stall',
+  'stream_stall_keepalive',
+  'stream_malformed',
+  'stream_error',
+]);
 
 export async function runStrategySim(input: StrategyRunInput): Promise<StrategyRunResult> {
   const wallStart = performance.now();
@@ -80,7 +89,8 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
   // Work the upstream billed, by attempt key, until the attempt that caused it ends.
   const billed = new Map<string, number>();
   upstream.onDecision = (a: ParsedAttempt, d: Decision) => {
-    if (a.attemptKey && BILLED_OUTCOMES.has(d.outcome)) billed.set(a.attemptKey, a.promptTokens + d.completionTokens);
+    if (a.attemptKey && BILLED_OUTCOMES.has(d.outcome))
+      billed.set(a.attemptKey, a.promptTokens + d.completionTokens);
   };
   const takeBilled = (key: string) => {
     const t = billed.get(key) ?? 0;
@@ -118,7 +128,12 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
         res.headers.forEach((v, k) => {
           h[k] = v;
         });
-        const outcome: AttemptOutcome = { kind: 'response', status: res.status, headers: h, model: req.model };
+        const outcome: AttemptOutcome = {
+          kind: 'response',
+          status: res.status,
+          headers: h,
+          model: req.model,
+        };
         recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), false);
         return res;
       } catch (e) {
@@ -172,7 +187,9 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
       call = Promise.reject(e);
     }
     call.then(finish, (e: unknown) => {
-      log(`strategy "${input.strategy.name}" threw on ${req.id}: ${e instanceof Error ? e.message : String(e)}`);
+      log(
+        `strategy "${input.strategy.name}" threw on ${req.id}: ${e instanceof Error ? e.message : String(e)}`,
+      );
       finish({ ok: false, result: 'strategy_error', attempts: 0 });
     });
     return done;
@@ -221,7 +238,8 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
       completed,
       succeeded,
     });
-    if (clock.now() + sampleEveryMs < input.durationMs + input.drainMs) clock.setTimeout(sample, sampleEveryMs);
+    if (clock.now() + sampleEveryMs < input.durationMs + input.drainMs)
+      clock.setTimeout(sample, sampleEveryMs);
   };
 
   const globals = input.usesGlobals ? installVirtualGlobals(clock, { rng: rng.fork('globals') }) : undefined;

@@ -52,8 +52,15 @@ export function createSend(o: TransportOptions): SendAttempt {
       });
       return interpretAnswer(res.status, headers, text, req, model);
     } catch (e) {
-      if (timedOut) return { kind: 'network', error: 'timeout', message: `no answer within ${options.timeoutMs} ms`, model };
-      if (outer?.aborted) return { kind: 'network', error: 'timeout', message: 'aborted by the caller', model };
+      if (timedOut)
+        return {
+          kind: 'network',
+          error: 'timeout',
+          message: `no answer within ${options.timeoutMs} ms`,
+          model,
+        };
+      if (outer?.aborted)
+        return { kind: 'network', error: 'timeout', message: 'aborted by the caller', model };
       return networkOutcome(e, model);
     } finally {
       o.clock.clearTimeout(timer);
@@ -107,11 +114,22 @@ export function interpretAnswer(
 ): AttemptOutcome {
   const res = { status };
   if (res.status >= 200 && res.status < 300) {
-    const broken = (message: string): AttemptOutcome => ({ kind: 'network', error: 'stream', message, model });
+    const broken = (message: string): AttemptOutcome => ({
+      kind: 'network',
+      error: 'stream',
+      message,
+      model,
+    });
     if (req.stream) {
       const s = readStream(text, req.endpoint);
       if (s.problem) return broken(s.problem);
-      return { kind: 'response', status: res.status, headers, model, ...(s.usageTokens ? { usageTokens: s.usageTokens } : {}) };
+      return {
+        kind: 'response',
+        status: res.status,
+        headers,
+        model,
+        ...(s.usageTokens ? { usageTokens: s.usageTokens } : {}),
+      };
     }
     let body: { usage?: { total_tokens?: number } };
     try {
@@ -140,7 +158,10 @@ export function interpretAnswer(
 }
 
 /** Reads an SSE body the way the SDK does; anything short of a clean end is a problem. */
-function readStream(text: string, endpoint: LogicalRequest['endpoint']): { problem?: string; usageTokens?: number } {
+function readStream(
+  text: string,
+  endpoint: LogicalRequest['endpoint'],
+): { problem?: string; usageTokens?: number } {
   let done = false;
   let usageTokens: number | undefined;
   for (const line of text.split('\n')) {
@@ -161,14 +182,19 @@ function readStream(text: string, endpoint: LogicalRequest['endpoint']): { probl
     } catch {
       return { problem: 'malformed chunk in the stream' };
     }
-    if (event.error || event.type === 'error' || event.type === 'response.failed') return { problem: 'error event mid-stream' };
+    if (event.error || event.type === 'error' || event.type === 'response.failed')
+      return { problem: 'error event mid-stream' };
     if (event.usage?.total_tokens) usageTokens = event.usage.total_tokens;
     if (event.type === 'response.completed' || event.type === 'response.incomplete') {
       done = true;
       usageTokens = event.response?.usage?.total_tokens ?? usageTokens;
     }
   }
-  if (!done) return { problem: endpoint === 'responses' ? 'stream ended without response.completed' : 'stream ended without [DONE]' };
+  if (!done)
+    return {
+      problem:
+        endpoint === 'responses' ? 'stream ended without response.completed' : 'stream ended without [DONE]',
+    };
   return usageTokens ? { usageTokens } : {};
 }
 

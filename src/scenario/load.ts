@@ -118,7 +118,8 @@ function flattenUnions(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const score = (branch: readonly z.core.$ZodIssue[]) =>
-        branch.length + (branch.every((i) => i.code === 'unrecognized_keys' || i.code === 'invalid_type') ? 100 : 0);
+        branch.length +
+        (branch.every((i) => i.code === 'unrecognized_keys' || i.code === 'invalid_type') ? 100 : 0);
       const best = [...issue.errors].sort((a, b) => score(a) - score(b))[0]!;
       if (score(best) < 100) {
         out.push(...flattenUnions(best, path));

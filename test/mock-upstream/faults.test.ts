@@ -1,4 +1,10 @@
-import OpenAI, { APIError, BadRequestError, AuthenticationError, NotFoundError, InternalServerError } from 'openai';
+import OpenAI, {
+  APIError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+} from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpFront, startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { CHAT, testUpstream } from '../helpers/upstream.ts';
@@ -52,11 +58,17 @@ describe('HTTP status faults through the SDK', () => {
   });
 });
 
-async function readStream(fault: string, timeoutMs = 5000): Promise<{ text: string; error?: unknown; chunks: number }> {
+async function readStream(
+  fault: string,
+  timeoutMs = 5000,
+): Promise<{ text: string; error?: unknown; chunks: number }> {
   let text = '';
   let chunks = 0;
   try {
-    const stream = await client(fault, { timeout: timeoutMs }).chat.completions.create({ ...CHAT, stream: true });
+    const stream = await client(fault, { timeout: timeoutMs }).chat.completions.create({
+      ...CHAT,
+      stream: true,
+    });
     for await (const c of stream) {
       chunks++;
       text += c.choices[0]?.delta.content ?? '';
@@ -144,7 +156,11 @@ describe('other endpoints through the SDK', () => {
   });
 
   it('embeddings (the SDK asks for base64 and decodes it)', async () => {
-    const r = await ok().embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'], dimensions: 8 });
+    const r = await ok().embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a', 'b'],
+      dimensions: 8,
+    });
     expect(r.data).toHaveLength(2);
     expect(r.data[0]!.embedding).toHaveLength(8);
     const norm = Math.hypot(...r.data[0]!.embedding);
@@ -163,7 +179,17 @@ describe('other endpoints through the SDK', () => {
 describe('schedules through the front', () => {
   it('a scoped phase fails one API key 100% and leaves another alone (Oct 2023 skew)', async () => {
     const f = await startHttpFront(
-      testUpstream({ phases: [{ name: 'auth-cache', start: 0, end: '1h', faults: { '500': 1 }, scope: { api_keys: ['sk-unlucky'] } }] }),
+      testUpstream({
+        phases: [
+          {
+            name: 'auth-cache',
+            start: 0,
+            end: '1h',
+            faults: { '500': 1 },
+            scope: { api_keys: ['sk-unlucky'] },
+          },
+        ],
+      }),
       { port: 0 },
     );
     const status = (key: string) =>

@@ -27,7 +27,7 @@ import { AttemptFailure, AttemptTracker, isAttemptFailure, trackedSend } from '.
  * the breaker counts as a success that needed no upstream answer.
  */
 export type OpossumAction = (req: LogicalRequest, run: AttemptRunner) => Promise<AttemptOutcome>;
-type AttemptRunner = (options: Omit<AttemptOptions, 'attemptNumber'>) => Promise<AttemptOutcome>;
+export type AttemptRunner = (options: Omit<AttemptOptions, 'attemptNumber'>) => Promise<AttemptOutcome>;
 export type OpossumBreaker = CircuitBreaker<[LogicalRequest, AttemptRunner], AttemptOutcome>;
 
 export type OpossumStrategyOptions = {

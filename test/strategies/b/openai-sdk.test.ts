@@ -3,7 +3,12 @@ import { VirtualClock } from '../../../src/sim/clock.ts';
 import { installVirtualGlobals } from '../../../src/sim/globals.ts';
 import { Rng } from '../../../src/sim/rng.ts';
 import { openaiSdkStrategy } from '../../../src/strategies/adapters/openai-sdk.ts';
-import type { LogicalOutcome, LogicalRequest, StrategyContext, StrategyEvent } from '../../../src/strategies/types.ts';
+import type {
+  LogicalOutcome,
+  LogicalRequest,
+  StrategyContext,
+  StrategyEvent,
+} from '../../../src/strategies/types.ts';
 import { request } from './harness.ts';
 
 /**
@@ -40,7 +45,7 @@ interface Run {
 
 async function runSdk(
   script: (n: number) => Reply,
-  o: { seed?: string; maxRetries?: number; timeoutMs?: number } = {},
+  o: { seed?: string; maxRetries?: number; timeoutMs?: number; req?: Partial<LogicalRequest> } = {},
 ): Promise<Run> {
   const clock = new VirtualClock(1_700_000_000_000);
   const times: number[] = [];
@@ -74,7 +79,10 @@ async function runSdk(
       ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     });
-    const pending = strategy.call(request({ model: 'gpt-4o-mini', promptTokens: 25, maxTokens: 40, ...o.req }), ctx);
+    const pending = strategy.call(
+      request({ model: 'gpt-4o-mini', promptTokens: 25, maxTokens: 40, ...o.req }),
+      ctx,
+    );
     await clock.run();
     outcome = await pending;
   } finally {
@@ -200,7 +208,12 @@ describe('openai SDK strategy in virtual time', () => {
       'data: [DONE]\n\n';
     const run = await runSdk(() => ({ status: 200, raw }), { req: { stream: true } });
     expect(run.bodies[0]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-    expect(run.outcome).toMatchObject({ ok: true, result: 'success', attempts: 1, last: { usageTokens: 26 } });
+    expect(run.outcome).toMatchObject({
+      ok: true,
+      result: 'success',
+      attempts: 1,
+      last: { usageTokens: 26 },
+    });
   });
 
   it('reports an error inside the stream as a broken stream (the SDK does not retry it)', async () => {
@@ -209,20 +222,33 @@ describe('openai SDK strategy in virtual time', () => {
       `data: ${JSON.stringify({ error: { message: 'overloaded mid-stream', type: 'server_error', param: null, code: null } })}\n\n`;
     const run = await runSdk(() => ({ status: 200, raw }), { req: { stream: true } });
     expect(run.times).toHaveLength(1);
-    expect(run.outcome).toMatchObject({ ok: false, result: 'failed_network', last: { kind: 'network', error: 'stream' } });
+    expect(run.outcome).toMatchObject({
+      ok: false,
+      result: 'failed_network',
+      last: { kind: 'network', error: 'stream' },
+    });
   });
 
   it('calls the embeddings endpoint for embeddings requests', async () => {
     const run = await runSdk(
       () => ({
         status: 200,
-        body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 25, total_tokens: 25 } },
+        body: {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }],
+          model: 'text-embedding-3-small',
+          usage: { prompt_tokens: 25, total_tokens: 25 },
+        },
       }),
       { req: { endpoint: 'embeddings', model: 'text-embedding-3-small' } },
     );
     expect(run.bodies[0]).toMatchObject({ model: 'text-embedding-3-small' });
     expect(typeof run.bodies[0]!.input).toBe('string');
-    expect(run.outcome).toMatchObject({ ok: true, model: 'text-embedding-3-small', last: { usageTokens: 25 } });
+    expect(run.outcome).toMatchObject({
+      ok: true,
+      model: 'text-embedding-3-small',
+      last: { usageTokens: 25 },
+    });
   });
 
   it('rejects a negative maxRetries naming the field', () => {

@@ -1,0 +1,53 @@
+import type { AlertResult, AlertRule } from '../metrics/alerts.ts';
+import type { StrategySummary } from '../metrics/recorder.ts';
+
+/**
+ * `result.json`: the contract between running and reporting. Plain data, versioned; every report is a
+ * pure function of it. Fields under `wall` are wall-clock metadata and the only ones that may differ
+ * between two runs of the same scenario and seed.
+ */
+export const RESULT_SCHEMA_VERSION = 1;
+
+export interface RunResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  scenario: {
+    name: string;
+    description?: string;
+    /** sha256 of the scenario's canonical content. */
+    hash: string;
+    file?: string;
+  };
+  seed: string;
+  mode: 'sim' | 'live';
+  durationMs: number;
+  /** 'open' (arrivals never wait for answers) or 'closed' (virtual users wait), as the report must say. */
+  arrivalModel: 'open' | 'closed';
+  trafficDescription: string;
+  /** The exact command that reproduces this result. */
+  reproduce: string;
+  versions: { squall: string; node: string; openai: string };
+  /** Schedule windows (phases and expanded incidents), ms from the start. */
+  faultWindows: Array<{
+    name: string;
+    startMs: number;
+    endMs: number;
+    faults: Record<string, number>;
+    scope?: unknown;
+  }>;
+  alertRules: AlertRule[];
+  strategies: StrategyResult[];
+  /** true when the run was interrupted: numbers cover only what ran. */
+  partial: boolean;
+  wall: { startedAt: string; wallMs: number };
+}
+
+export interface StrategyResult {
+  name: string;
+  description?: string;
+  summary: StrategySummary;
+  alerts: AlertResult[];
+  partial: boolean;
+  /** Problems the strategy itself caused (threw, hung past the driver's deadline), first few. */
+  strategyErrors: string[];
+  wall: { wallMs: number };
+}
