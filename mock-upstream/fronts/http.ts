@@ -53,7 +53,10 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
         return;
       }
       if (!first) first = c;
-      else (rest ??= [first]).push(c);
+      else {
+        rest ??= [first];
+        rest.push(c);
+      }
     });
     req.on('end', () => {
       const path = req.url ?? '/';
