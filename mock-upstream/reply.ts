@@ -11,6 +11,8 @@ export interface BuildContext {
   nowMs: number;
   createdSec: number;
   config: UpstreamConfig;
+  /** Skeleton bodies (see liteSuccess): for the simulator's direct transport only. */
+  lite?: boolean;
 }
 
 /** What the upstream's body parser extracted, beyond the ParsedAttempt. */
@@ -88,6 +90,7 @@ export function replyForDecision(
   }
 
   // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
+  if (ctx.lite) return liteSuccess(ctx, a, d, headers);
   const content = Rng.keyed(ctx.config.seed, `content/${a.attemptKey ?? ctx.requestId}`);
   const finishReason = d.completionTokens >= a.maxTokens ? 'length' : 'stop';
   if (a.endpoint === 'embeddings') {
@@ -156,12 +159,25 @@ export function replyForDecision(
           includeUsage: a.includeUsage,
         });
   const lead = Math.max(0, events.findIndex(isContentDelta));
+  return streamReply(ctx, a, d, events, lead, pieces.length, headers(wire.SSE_CONTENT_TYPE));
+}
+
+/** A stream, broken or whole as the decision says; `lead` events open it, then one per piece. */
+function streamReply(
+  ctx: BuildContext,
+  a: ParsedAttempt,
+  d: Decision,
+  events: string[],
+  lead: number,
+  pieceCount: number,
+  sseHeaders: Record<string, string>,
+): Reply {
+  const outcome = d.outcome;
   const gaps = d.tokenGapsMs ?? [];
   const parts = events.map((data, i) => {
     const pieceIndex = i - lead;
-    return { delayMs: pieceIndex >= 0 && pieceIndex < pieces.length ? (gaps[pieceIndex] ?? 0) : 0, data };
+    return { delayMs: pieceIndex >= 0 && pieceIndex < pieceCount ? (gaps[pieceIndex] ?? 0) : 0, data };
   });
-  const sseHeaders = headers(wire.SSE_CONTENT_TYPE);
   const base = { kind: 'response' as const, status: 200, headers: sseHeaders, headerDelayMs: d.latencyMs };
   const sf = ctx.config.streamFaults;
   const hangMs = Math.min(d.hangMs ?? ctx.config.maxHangMs, ctx.config.maxHangMs);
@@ -228,6 +244,35 @@ function tokenPool(seed: string): wire.TokenPool {
   }
   return pool;
 }
+
+/**
+ * Simulated time through the direct transport needs what a client decides on (status, headers, usage,
+ * whether a stream ended cleanly) and the timing, not the text: bodies shrink to their skeleton. The
+ * decision, and so every number in a result, is the same as with full bodies.
+ */
+function liteSuccess(
+  ctx: BuildContext,
+  a: ParsedAttempt,
+  d: Decision,
+  headers: (contentType: string) => Record<string, string>,
+): Reply {
+  const usage = `{"total_tokens":${a.promptTokens + d.completionTokens}}`;
+  if (!a.stream || a.endpoint === 'embeddings') {
+    return brokenOrWhole(d.outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, `{"usage":${usage}}`);
+  }
+  const n = d.completionTokens;
+  const events: string[] = new Array(n + 3);
+  events[0] = LITE_EVENT;
+  for (let i = 1; i <= n; i++) events[i] = LITE_EVENT;
+  events[n + 1] =
+    a.endpoint === 'responses'
+      ? `data: {"type":"response.completed","response":{"usage":${usage}}}\n\n`
+      : `data: {"usage":${usage}}\n\n`;
+  events[n + 2] = wire.SSE_DONE;
+  return streamReply(ctx, a, d, events, 1, n, headers(wire.SSE_CONTENT_TYPE));
+}
+
+const LITE_EVENT = 'data: {}\n\n';
 
 /** The events that carry one piece each (their gaps come from the decision's tokenGapsMs). */
 function isContentDelta(event: string): boolean {

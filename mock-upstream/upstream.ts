@@ -111,6 +111,27 @@ export class Upstream {
     return replyForDecision(ctx, attempt, decision, parsed);
   }
 
+  /**
+   * For the simulator's direct transport: an attempt the caller already parsed (no JSON, no routing),
+   * answered with skeleton bodies. The decision is the one `handle` makes for the same request.
+   */
+  handleParsed(attempt: ParsedAttempt, nowMs: number): Reply {
+    const requestId = wire.requestId(this.ids);
+    if (!this.config.models.includes(attempt.model)) {
+      return this.errorReply('model_not_found', { requestId, model: attempt.model }, nowMs);
+    }
+    const decision = this.model.decide(attempt, nowMs, requestId);
+    this.onDecision?.(attempt, decision);
+    const ctx: BuildContext = {
+      requestId,
+      nowMs,
+      createdSec: this.createdSec + Math.floor(nowMs / 1000),
+      config: this.config,
+      lite: true,
+    };
+    return replyForDecision(ctx, attempt, decision);
+  }
+
   /** 413 for a body the front stopped reading. */
   payloadTooLarge(nowMs: number): Reply {
     return this.errorReply(

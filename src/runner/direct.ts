@@ -1,29 +1,28 @@
+import type { ParsedAttempt } from '../../mock-upstream/types.ts';
 import type { Upstream } from '../../mock-upstream/upstream.ts';
+import {
+  countChatPromptTokens,
+  countEmbeddingInputTokens,
+  countResponsesInputTokens,
+  type TokenCounter,
+} from '../../mock-upstream/wire/tokens.ts';
 import type { Clock } from '../sim/clock.ts';
-import type { AttemptOutcome, SendAttempt } from '../strategies/types.ts';
-import { attemptKey, interpretAnswer, requestBody, requestPath } from './transport.ts';
+import { syntheticPrompt } from '../strategies/prompt.ts';
+import type { AttemptOptions, AttemptOutcome, LogicalRequest, SendAttempt } from '../strategies/types.ts';
+import { attemptKey, interpretAnswer } from './transport.ts';
 
 /**
  * The simulated-time transport for squall's own policies: one attempt straight into the upstream model,
  * waiting on the virtual clock for as long as the reply would take on the wire, with no fetch, Response or
- * stream objects in between (those dominate the cost of a simulated attempt). The upstream sees the same
- * request bytes and headers as over HTTP, so its decisions are the same as through any front.
+ * stream objects, and no JSON, in between (those dominate the cost of a simulated attempt). The upstream
+ * decides on the same parsed attempt it would get over HTTP, so its decisions are the same as through any
+ * front; only the bodies shrink to what a client decides on.
  */
-export function createDirectSend(
-  upstream: Upstream,
-  clock: Clock,
-  baseURL = 'http://squall.sim/v1',
-): SendAttempt {
-  const prefix = new URL(baseURL).pathname.replace(/\/$/, '');
+export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt {
   return async (req, options) => {
     const model = options.model;
-    const reply = upstream.handle(
-      {
-        method: 'POST',
-        path: prefix + requestPath(req),
-        headers: { authorization: `Bearer ${req.apiKey}`, 'x-squall-attempt-key': attemptKey(req, options) },
-        bodyText: requestBody(req, options),
-      },
+    const reply = upstream.handleParsed(
+      parsedAttempt(req, options, upstream.config.tokenCounter),
       clock.now(),
     );
     let waitMs: number;
@@ -54,6 +53,48 @@ export function createDirectSend(
     if (broken || reply.kind !== 'response') return broken!;
     const text = reply.parts.length === 1 ? reply.parts[0]!.data : reply.parts.map((p) => p.data).join('');
     return interpretAnswer(reply.status, reply.headers, text, req, model);
+  };
+}
+
+/**
+ * What the upstream would parse from the HTTP request the transport sends for this attempt (same token
+ * counts: same decisions, so simulated and live runs meet the same faults and limits).
+ */
+function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: TokenCounter): ParsedAttempt {
+  const prompt = syntheticPrompt(req.promptTokens);
+  const base = {
+    apiKey: req.apiKey,
+    model: options.model,
+    attemptKey: attemptKey(req, options),
+    inputCount: 1,
+  };
+  if (req.endpoint === 'embeddings') {
+    return {
+      ...base,
+      endpoint: 'embeddings',
+      stream: false,
+      includeUsage: false,
+      promptTokens: countEmbeddingInputTokens(prompt, counter),
+      maxTokens: 0,
+    };
+  }
+  if (req.endpoint === 'responses') {
+    return {
+      ...base,
+      endpoint: 'responses',
+      stream: req.stream,
+      includeUsage: true,
+      promptTokens: countResponsesInputTokens(prompt, undefined, counter),
+      maxTokens: Math.max(16, req.maxTokens),
+    };
+  }
+  return {
+    ...base,
+    endpoint: 'chat.completions',
+    stream: req.stream,
+    includeUsage: req.stream,
+    promptTokens: countChatPromptTokens([{ role: 'user', content: prompt }], counter),
+    maxTokens: req.maxTokens,
   };
 }
 

@@ -98,7 +98,7 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
     return t;
   };
 
-  const directSend = createDirectSend(upstream, clock, SIM_BASE_URL);
+  const directSend = createDirectSend(upstream, clock);
   const rawFetch = createInProcessFetch(upstream, clock);
   const emit = (e: StrategyEvent) => recorder.onEvent(e);
   const log = (message: string) => {

@@ -30,14 +30,26 @@ const CACHE_LIMIT = 1024;
 const promptCache = new Map<number, string>();
 const tokenizerCache = new Map<number, number>();
 
+/**
+ * One long run of the words; a prompt of n tokens is its first n words (4n − 1 characters), so building a
+ * prompt is a slice, not a join (prompt sizes are drawn from distributions: most are cache misses).
+ */
+let longPrompt = '';
+function promptOfWords(n: number): string {
+  if (longPrompt.length < 4 * n) {
+    const words: string[] = new Array(Math.max(n, 4096));
+    for (let i = 0; i < words.length; i++) words[i] = WORDS[i % WORDS.length]!;
+    longPrompt = words.join(' ');
+  }
+  return longPrompt.slice(0, 4 * n - 1);
+}
+
 /** A prompt of about `promptTokens` tokens (4 characters a token). */
 export function syntheticPrompt(promptTokens: number): string {
   const n = Math.max(1, Math.round(promptTokens));
   const cached = promptCache.get(n);
   if (cached !== undefined) return cached;
-  const words: string[] = new Array(n);
-  for (let i = 0; i < n; i++) words[i] = WORDS[i % WORDS.length]!;
-  return remember(promptCache, n, words.join(' '));
+  return remember(promptCache, n, promptOfWords(n));
 }
 
 export type TokenEstimate = 'chars4' | 'tokenizer';

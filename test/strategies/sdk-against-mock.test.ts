@@ -25,7 +25,10 @@ describe('openai SDK strategy against the mock upstream, in virtual time', () =>
   };
 
   async function run(seed: string) {
-    const upstream = testUpstream({ phases: [{ name: 'down', start: 0, end: '1h', faults: { '500': 1 } }] }, seed);
+    const upstream = testUpstream(
+      { phases: [{ name: 'down', start: 0, end: '1h', faults: { '500': 1 } }] },
+      seed,
+    );
     const clock = new VirtualClock(0);
     const events: StrategyEvent[] = [];
     const ctx: StrategyContext = {
@@ -43,7 +46,12 @@ describe('openai SDK strategy against the mock upstream, in virtual time', () =>
       const p = openaiSdkStrategy().call(req, ctx);
       await clock.run();
       const outcome = await p;
-      return { outcome, journal: upstream.journal.list({ limit: 10 }), wallMs: Number(process.hrtime.bigint() - wallStart) / 1e6, events };
+      return {
+        outcome,
+        journal: upstream.journal.list({ limit: 10 }),
+        wallMs: Number(process.hrtime.bigint() - wallStart) / 1e6,
+        events,
+      };
     } finally {
       globals.restore();
     }
