@@ -47,6 +47,8 @@ export interface ThresholdExpr {
 export interface ThresholdSpec {
   scope: string | null;
   expr: ThresholdExpr;
+  /** Where it is written in the scenario file (for messages). */
+  at?: Array<string | number>;
 }
 
 /** One verdict (one per threshold per strategy); the shape the reports and JUnit render. */
@@ -233,20 +235,20 @@ export function parseThreshold(source: string): ThresholdExpr {
   }
   const split = splitOnOperator(text);
   if (!split)
-    throw new ThresholdSyntaxError(`"${source}" has no comparison (<, <=, >, >=, ==, !=)`, SYNTAX_HINT);
+    throw new ThresholdSyntaxError(`${q(source)} has no comparison (<, <=, >, >=, ==, !=)`, SYNTAX_HINT);
   let left = parseOperand(split.left, source);
   let right = parseOperand(split.right, source);
   let op = split.op;
   if (left.kind === 'literal') {
     if (right.kind === 'literal')
-      throw new ThresholdSyntaxError(`"${source}" compares two numbers; name a metric`, SYNTAX_HINT);
+      throw new ThresholdSyntaxError(`${q(source)} compares two numbers; name a metric`, SYNTAX_HINT);
     [left, right] = [right, left];
     op = FLIP[op];
   }
   if (right.kind === 'literal') checkUnit(left as MetricRef, right, source);
   if (confidence !== undefined && (op === '==' || op === '!='))
     throw new ThresholdSyntaxError(
-      `"${source}": confidence needs an ordering (<, <=, >, >=), not ${op}`,
+      `${q(source)}: confidence needs an ordering (<, <=, >, >=), not ${op}`,
       'e.g. "a".success_rate > "b".success_rate with 95% confidence',
     );
   return { source, left: left as MetricRef, op, right, ...(confidence !== undefined ? { confidence } : {}) };
@@ -280,9 +282,11 @@ function splitOnOperator(text: string): { left: string; op: ThresholdOp; right: 
   return null;
 }
 
+const q = (text: string) => `\`${text}\``;
+
 function parseOperand(text: string, source: string): Operand {
   if (text === '')
-    throw new ThresholdSyntaxError(`"${source}" is missing a side of the comparison`, SYNTAX_HINT);
+    throw new ThresholdSyntaxError(`${q(source)} is missing a side of the comparison`, SYNTAX_HINT);
   const literal = parseLiteral(text);
   if (literal) return literal;
   let strategy: string | undefined;
@@ -293,7 +297,7 @@ function parseOperand(text: string, source: string): Operand {
     rest = named[3]!;
   } else if (/^["']/.test(text)) {
     throw new ThresholdSyntaxError(
-      `"${text}" in "${source}" is not a metric`,
+      `${q(text)} in ${q(source)} is not a metric`,
       'write a strategy metric as "name".metric, e.g. "expo-jitter".success_rate',
     );
   }
@@ -307,7 +311,7 @@ function parseOperand(text: string, source: string): Operand {
   if (!METRICS[rest]) {
     const guess = nearest(rest, Object.keys(METRICS));
     throw new ThresholdSyntaxError(
-      `unknown metric "${rest}" in "${source}"`,
+      `unknown metric "${rest}" in ${q(source)}`,
       `${guess ? `did you mean \`${guess}\`? ` : ''}known metrics: ${METRIC_NAMES.join(', ')}`,
     );
   }
@@ -332,12 +336,12 @@ function checkUnit(left: MetricRef, right: Extract<Operand, { kind: 'literal' }>
   const unit = unitOf(left);
   if (right.unit === 'ms' && unit !== 'ms')
     throw new ThresholdSyntaxError(
-      `"${source}": ${labelOf(left)} is not a duration, so it cannot be compared with a time`,
+      `${q(source)}: ${labelOf(left)} is not a duration, so it cannot be compared with a time`,
       unit === 'fraction' ? 'write a fraction or a percentage, e.g. 0.95 or 95%' : 'write a plain number',
     );
   if (right.unit === 'percent' && unit !== 'fraction')
     throw new ThresholdSyntaxError(
-      `"${source}": ${labelOf(left)} is not a fraction, so it cannot be compared with a percentage`,
+      `${q(source)}: ${labelOf(left)} is not a fraction, so it cannot be compared with a percentage`,
       unit === 'ms' ? 'write a duration, e.g. 10s or 500ms' : 'write a plain number',
     );
 }

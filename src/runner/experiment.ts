@@ -6,7 +6,7 @@ import { type AlertRule, ARTICLE_ALERT_RULES, evaluateAlerts } from '../metrics/
 import type { Strategy } from '../strategies/types.ts';
 import { createTraffic, type TrafficSpec } from '../traffic/index.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult, type StrategyResult } from './result.ts';
-import { type Progress, runStrategySim } from './run-strategy.ts';
+import { type Progress, runStrategyLive, runStrategySim } from './run-strategy.ts';
 
 /**
  * The controlled experiment: every strategy faces the same arrival trace and the same exogenous fault draws
@@ -35,6 +35,8 @@ export interface Plan {
   alertRules?: AlertRule[];
   pricePer1kTokens?: number;
   reproduce: string;
+  /** 'sim' (default): virtual time; 'live': HTTP on loopback in wall time. */
+  mode?: 'sim' | 'live';
 }
 
 export interface RunOptions {
@@ -62,7 +64,8 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
       partial = true;
       break;
     }
-    const r = await runStrategySim({
+    const run = plan.mode === 'live' ? runStrategyLive : runStrategySim;
+    const r = await run({
       strategy: await s.build(),
       usesGlobals: s.usesGlobals,
       traffic,
@@ -84,7 +87,7 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
       alerts: evaluateAlerts(r.summary.series, alertRules),
       partial: r.partial,
       strategyErrors: r.strategyErrors,
-      wall: { wallMs: Math.round(r.wallMs) },
+      wall: { wallMs: Math.round(r.wallMs), ...(plan.mode === 'live' ? { arrivalLagMs: r.arrivalLagMs } : {}) },
     });
   }
   return {
@@ -96,7 +99,7 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
       ...(plan.file ? { file: plan.file } : {}),
     },
     seed: plan.seed,
-    mode: 'sim',
+    mode: plan.mode ?? 'sim',
     durationMs: plan.durationMs,
     arrivalModel: traffic.kind,
     trafficDescription: traffic.description,

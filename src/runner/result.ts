@@ -49,5 +49,6 @@ export interface StrategyResult {
   partial: boolean;
   /** Problems the strategy itself caused (threw, hung past the driver's deadline), first few. */
   strategyErrors: string[];
-  wall: { wallMs: number };
+  /** Live mode also reports how late the driver handed arrivals over (its scheduling lag). */
+  wall: { wallMs: number; arrivalLagMs?: { p50: number; p99: number; max: number } };
 }

@@ -1,9 +1,11 @@
+import { startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
 import type { Decision, ParsedAttempt, UpstreamConfig } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
+import { Histogram } from '../metrics/histogram.ts';
 import { StrategyRecorder, type StrategySummary } from '../metrics/recorder.ts';
 import type { FaultWindow } from '../metrics/recovery.ts';
-import { VirtualClock } from '../sim/clock.ts';
+import { type Clock, RealClock, VirtualClock } from '../sim/clock.ts';
 import { installVirtualGlobals } from '../sim/globals.ts';
 import { Rng } from '../sim/rng.ts';
 import type {
@@ -17,7 +19,7 @@ import type {
 } from '../strategies/types.ts';
 import type { TrafficSource } from '../traffic/index.ts';
 import { createDirectSend } from './direct.ts';
-import { networkOutcome } from './transport.ts';
+import { createSend, networkOutcome } from './transport.ts';
 
 /**
  * One strategy against its own upstream, in simulated time: a virtual clock, the upstream model in
@@ -60,6 +62,8 @@ export interface StrategyRunResult {
   partial: boolean;
   wallMs: number;
   strategyErrors: string[];
+  /** How late arrivals were handed to the strategy (0 in simulated time). */
+  arrivalLagMs: { p50: number; p99: number; max: number };
 }
 
 const SIM_BASE_URL = 'http://squall.sim/v1';
@@ -74,17 +78,96 @@ const BILLED_OUTCOMES = new Set([
   'stream_error',
 ]);
 
-export async function runStrategySim(input: StrategyRunInput): Promise<StrategyRunResult> {
-  const wallStart = performance.now();
+/** Simulated time (the default): virtual clock, the upstream in process, no sockets. */
+export function runStrategySim(input: StrategyRunInput): Promise<StrategyRunResult> {
+  return runStrategy(input, 'sim');
+}
+
+/**
+ * Wall time: the upstream behind its HTTP front on loopback, the real fetch (and the real openai SDK for
+ * its adapter) over real sockets, arrivals at their intended wall-clock times.
+ */
+export function runStrategyLive(input: StrategyRunInput): Promise<StrategyRunResult> {
+  return runStrategy(input, 'live');
+}
+
+/** What differs between the two modes; everything else is shared. */
+interface Environment {
+  clock: Clock;
+  /** Clock time of t = 0 of the run. */
+  originMs: number;
+  upstream: Upstream;
+  send: SendAttempt;
+  fetch: typeof fetch;
+  baseURL: string;
+  /** Advances (sim) or waits (live) until `untilMs` or until `isDone()`. */
+  runUntil(untilMs: number, isDone: () => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function simEnvironment(input: StrategyRunInput): Promise<Environment> {
   const clock = new VirtualClock(0);
   const upstream = new Upstream(input.upstream, { startMs: 0 });
+  return {
+    clock,
+    originMs: 0,
+    upstream,
+    send: createDirectSend(upstream, clock),
+    fetch: createInProcessFetch(upstream, clock),
+    baseURL: SIM_BASE_URL,
+    async runUntil(untilMs, isDone) {
+      // In slices, so an interrupt is noticed and progress flows.
+      const sliceMs = 60_000;
+      for (let t = clock.now(); t < untilMs && !isDone(); t = Math.min(untilMs, t + sliceMs)) {
+        await clock.run({
+          untilMs: Math.min(untilMs, t + sliceMs),
+          maxTimers: input.maxTimers ?? 200_000_000,
+        });
+      }
+    },
+    close: async () => {},
+  };
+}
+
+async function liveEnvironment(input: StrategyRunInput): Promise<Environment> {
+  const clock = new RealClock();
+  // A short lead so the first arrivals are not late while the front starts.
+  const originMs = clock.now() + 50;
+  const upstream = new Upstream(input.upstream, { startMs: originMs });
+  const front = await startHttpFront(upstream, { port: 0, clock });
+  return {
+    clock,
+    originMs,
+    upstream,
+    send: createSend({ fetch: globalThis.fetch, baseURL: front.baseURL, clock }),
+    fetch: globalThis.fetch,
+    baseURL: front.baseURL,
+    runUntil(untilMs, isDone) {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (isDone() || clock.now() >= untilMs) resolve();
+          else globalThis.setTimeout(check, Math.min(50, Math.max(1, untilMs - clock.now())));
+        };
+        check();
+      });
+    },
+    close: () => front.close(),
+  };
+}
+
+async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promise<StrategyRunResult> {
+  const wallStart = performance.now();
+  const env = mode === 'sim' ? await simEnvironment(input) : await liveEnvironment(input);
+  const { clock, upstream, originMs } = env;
   const recorder = new StrategyRecorder({
     durationMs: input.durationMs,
-    startMs: 0,
+    startMs: originMs,
     ...(input.pricePer1kTokens !== undefined ? { pricePer1kTokens: input.pricePer1kTokens } : {}),
   });
   const rng = new Rng(input.seed).fork(`strategy:${input.strategy.name}`);
   const strategyErrors: string[] = [];
+  // How late each arrival was handed to the strategy (live mode: the driver's own scheduling lag).
+  const lag = new Histogram();
 
   // Work the upstream billed, by attempt key, until the attempt that caused it ends.
   const billed = new Map<string, number>();
@@ -98,8 +181,8 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
     return t;
   };
 
-  const directSend = createDirectSend(upstream, clock);
-  const rawFetch = createInProcessFetch(upstream, clock);
+  const directSend = env.send;
+  const rawFetch = env.fetch;
   const emit = (e: StrategyEvent) => recorder.onEvent(e);
   const log = (message: string) => {
     if (strategyErrors.length < 20) strategyErrors.push(message);
@@ -145,19 +228,22 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
         throw e;
       }
     }) as typeof fetch;
-    return { clock, rng, emit, send, fetch: fetchFn, baseURL: SIM_BASE_URL, log };
+    return { clock, rng, emit, send, fetch: fetchFn, baseURL: env.baseURL, log };
   };
 
   let offered = 0;
   let completed = 0;
   let succeeded = 0;
   let stopped = false;
+  let arrivalsDone = false;
   const inFlight = new Set<AbortController>();
 
   /** Starts one logical request now; resolves when its outcome is recorded. */
   const runOne = (req: LogicalRequest): Promise<void> => {
     offered++;
-    recorder.onArrival(req, clock.now());
+    const now = clock.now();
+    lag.record(Math.max(0, now - req.arrivalMs) * 1000);
+    recorder.onArrival(req, now);
     const ac = new AbortController();
     inFlight.add(ac);
     let settled = false;
@@ -201,7 +287,7 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
       // Closed model: each virtual user sends, waits for the outcome, thinks, and sends again.
       for (let vu = 0; vu < closed.virtualUsers; vu++) {
         void (async () => {
-          for (let k = 0; !stopped && clock.now() < input.durationMs; k++) {
+          for (let k = 0; !stopped && clock.now() < originMs + input.durationMs; k++) {
             await runOne(closed.request(vu, k, clock.now()));
             await clock.sleep(closed.nextThinkMs(vu, k));
           }
@@ -213,8 +299,12 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
     const next = () => {
       if (stopped) return;
       const r = it.next();
-      if (r.done || r.value.arrivalMs >= input.durationMs) return;
-      const req = r.value;
+      if (r.done || r.value.arrivalMs >= input.durationMs) {
+        arrivalsDone = true;
+        return;
+      }
+      // Intended arrival on this run's clock (the same number in sim, where t = 0 is clock 0).
+      const req = originMs === 0 ? r.value : { ...r.value, arrivalMs: originMs + r.value.arrivalMs };
       clock.setTimeout(() => {
         runOne(req);
         next();
@@ -232,17 +322,21 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
     if (levels.length > 0) recorder.onUpstreamSample(clock.now(), Math.floor(min));
     input.onProgress?.({
       strategy: input.strategy.name,
-      simulatedMs: clock.now(),
+      simulatedMs: clock.now() - originMs,
       durationMs: input.durationMs,
       offered,
       completed,
       succeeded,
     });
-    if (clock.now() + sampleEveryMs < input.durationMs + input.drainMs)
+    if (!finished && clock.now() + sampleEveryMs < originMs + input.durationMs + input.drainMs)
       clock.setTimeout(sample, sampleEveryMs);
   };
 
-  const globals = input.usesGlobals ? installVirtualGlobals(clock, { rng: rng.fork('globals') }) : undefined;
+  let finished = false;
+  const globals =
+    mode === 'sim' && input.usesGlobals
+      ? installVirtualGlobals(clock as VirtualClock, { rng: rng.fork('globals') })
+      : undefined;
   let partial = false;
   const onAbort = () => {
     stopped = true;
@@ -251,26 +345,36 @@ export async function runStrategySim(input: StrategyRunInput): Promise<StrategyR
   input.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     scheduleArrivals();
-    clock.setTimeout(sample, 0);
-    const untilMs = input.durationMs + input.drainMs;
-    // Run in slices so an interrupt is noticed and progress flows.
-    const sliceMs = 60_000;
-    for (let t = 0; t < untilMs && !stopped; t = Math.min(untilMs, t + sliceMs)) {
-      await clock.run({ untilMs: Math.min(untilMs, t + sliceMs), maxTimers: input.maxTimers ?? 200_000_000 });
-    }
+    clock.setTimeout(sample, Math.max(0, originMs - clock.now()));
+    const closedModel = input.traffic.kind === 'closed';
+    await env.runUntil(
+      originMs + input.durationMs + input.drainMs,
+      () => stopped || (!closedModel && arrivalsDone && inFlight.size === 0),
+    );
   } finally {
     stopped = true;
+    finished = true;
     for (const ac of inFlight) ac.abort(new Error('run ended'));
     globals?.restore();
+    await env.close();
     input.signal?.removeEventListener('abort', onAbort);
   }
-  const windows = input.faultWindows;
+  const windows = input.faultWindows.map((w) => ({
+    ...w,
+    startMs: originMs + w.startMs,
+    endMs: originMs + w.endMs,
+  }));
   return {
     name: input.strategy.name,
     summary: recorder.summary(windows),
     partial,
     wallMs: performance.now() - wallStart,
     strategyErrors,
+    arrivalLagMs: {
+      p50: lag.count ? lag.percentile(50) / 1000 : 0,
+      p99: lag.count ? lag.percentile(99) / 1000 : 0,
+      max: lag.count ? lag.max / 1000 : 0,
+    },
   };
 }
 

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { SquallError } from '../errors.ts';
+import type { AlertRule } from '../metrics/alerts.ts';
+import type { ThresholdSpec } from '../metrics/thresholds.ts';
+import type { Plan } from '../runner/experiment.ts';
+import { buildStrategy } from '../strategies/build.ts';
+import { toTrafficSpec } from '../traffic/index.ts';
+import { parseText } from './load.ts';
+import { type Scenario, scenarioSchema } from './schema.ts';
+import { toUpstreamConfig } from './upstream-schema.ts';
+
+/**
+ * A validated scenario file → what the runner needs: one Plan per seed, the thresholds, the mode.
+ * Nothing is built or run here except (in {@link preflight}) loading strategy modules once, so a broken
+ * module path is reported before the run instead of in the middle of it.
+ */
+export interface LoadedScenario {
+  file: string;
+  /** File name without extension, or the `name:` field. */
+  name: string;
+  scenario: Scenario;
+  /** Canonical content (for the result's hash). */
+  content: string;
+}
+
+export const DEFAULT_SEED = '1';
+export const DEFAULT_DRAIN_MS = 30_000;
+export const DEFAULT_REQUEST_DEADLINE_MS = 300_000;
+
+/** Reads and validates a scenario file; throws ScenarioValidationError listing every problem. */
+export function loadScenario(file: string): LoadedScenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SquallError('ERR_SQUALL_SCENARIO_FILE', `${file}: cannot read the scenario (${code ?? String(e)})`, {
+      hint:
+        code === 'ENOENT'
+          ? 'check the path; `squall init` writes a starter scenario'
+          : code === 'EISDIR'
+            ? 'pass scenario files, e.g. scenarios/ci/*.yaml'
+            : undefined,
+    });
+  }
+  return parseScenario(file, text);
+}
+
+export function parseScenario(file: string, text: string): LoadedScenario {
+  const scenario = parseText(file, text, scenarioSchema);
+  return {
+    file,
+    name: scenario.name ?? basename(file, extname(file)),
+    scenario,
+    content: JSON.stringify(scenario),
+  };
+}
+
+export interface PlanOptions {
+  /** Overrides the file's seed (`--seed`). */
+  seed?: string;
+  /** Overrides the file's seed count (`--seeds`). */
+  seeds?: number;
+}
+
+/** The seeds a run repeats over: the base seed, then base+1, base+2… (or base-2, base-3… when not a number). */
+export function seedList(base: string, count: number): string[] {
+  const n = /^-?\d+$/.test(base) ? BigInt(base) : null;
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? base : n !== null ? String(n + BigInt(i)) : `${base}-${i + 1}`,
+  );
+}
+
+export function seedsOf(loaded: LoadedScenario, options: PlanOptions = {}): string[] {
+  const base = options.seed ?? String(loaded.scenario.seed ?? DEFAULT_SEED);
+  return seedList(base, options.seeds ?? loaded.scenario.seeds ?? 1);
+}
+
+export function thresholdsOf(loaded: LoadedScenario): ThresholdSpec[] {
+  return loaded.scenario.thresholds ?? [];
+}
+
+/** The command that reproduces a run. */
+export function reproduceCommand(loaded: LoadedScenario, seeds: readonly string[]): string {
+  return `squall run ${loaded.file} --seed ${seeds[0]}${seeds.length > 1 ? ` --seeds ${seeds.length}` : ''}`;
+}
+
+/** The plan for one seed. */
+export function toPlan(loaded: LoadedScenario, seed: string, reproduce: string): Plan {
+  const s = loaded.scenario;
+  const baseDir = dirname(resolve(loaded.file));
+  return {
+    name: loaded.name,
+    ...(s.description ? { description: s.description } : {}),
+    content: loaded.content,
+    file: loaded.file,
+    seed,
+    durationMs: s.duration,
+    drainMs: s.drain ?? DEFAULT_DRAIN_MS,
+    requestDeadlineMs: s.request_deadline ?? DEFAULT_REQUEST_DEADLINE_MS,
+    traffic: toTrafficSpec(s.traffic, { baseDir }),
+    upstream: toUpstreamConfig(seed, s.upstream),
+    strategies: s.strategies.map((config) => ({
+      name: config.name,
+      ...(config.description ? { description: config.description } : {}),
+      usesGlobals: config.adapter !== undefined,
+      build: () => buildStrategy(config, { baseDir }),
+    })),
+    ...(s.alerts ? { alertRules: s.alerts.map(alertOf) } : {}),
+    ...(s.price_per_1k_tokens !== undefined ? { pricePer1kTokens: s.price_per_1k_tokens } : {}),
+    reproduce,
+  };
+}
+
+function alertOf(a: NonNullable<Scenario['alerts']>[number]): AlertRule {
+  return { name: a.name, metric: 'error_rate', windowMs: a.window, above: a.above, severity: a.severity };
+}
+
+/** Builds every strategy once (loading user modules), so a bad module fails before anything runs. */
+export async function preflight(plan: Plan): Promise<void> {
+  for (const s of plan.strategies) await s.build();
+}
