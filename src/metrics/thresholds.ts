@@ -58,7 +58,8 @@ export interface ThresholdResult {
   metric: string;
   /** Mean over seeds; null when there were no samples (or never recovered: see message). */
   observed: number | null;
-  limit: number | null;
+  /** The number compared against (the other side's mean in a comparison); NaN (null in JSON) when unknown. */
+  limit: number;
   op: ThresholdOp;
   pass: boolean;
   message: string;
@@ -405,11 +406,12 @@ function evaluateOne(
   const right =
     expr.right.kind === 'metric' ? { ...expr.right, strategy: expr.right.strategy ?? target } : expr.right;
   const metric = labelOf(left);
+  const literalLimit = right.kind === 'literal' ? right.value : Number.NaN;
   const base = { strategy: left.strategy, expression: expr.source, metric, op: expr.op };
   const fail = (
     message: string,
     observed: number | null = null,
-    limit: number | null = null,
+    limit = literalLimit,
   ): ThresholdResult => ({
     ...base,
     observed,

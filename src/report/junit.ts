@@ -1,0 +1,76 @@
+import type { ThresholdResult } from '../metrics/thresholds.ts';
+import type { RunResult } from '../runner/result.ts';
+
+/**
+ * JUnit XML for CI test reporters (GitHub, GitLab, Jenkins): one test suite per scenario, one test case
+ * per threshold per strategy, failures carrying the observed value, the limit and the command that
+ * reproduces the run. A strategy without thresholds still gets a case, so a run that did nothing shows.
+ */
+export function renderJunit(result: RunResult, thresholds: readonly ThresholdResult[]): string {
+  const suite = result.scenario.name;
+  const cases: string[] = [];
+  let failures = 0;
+  for (const t of thresholds) {
+    const attrs = `classname="${esc(`squall.${suite}.${t.strategy}`)}" name="${esc(t.expression)}" time="0"`;
+    if (t.pass) {
+      cases.push(`    <testcase ${attrs}/>`);
+      continue;
+    }
+    failures++;
+    const body = [
+      t.message,
+      `observed: ${t.observed === null ? 'no value' : t.observed}`,
+      `limit: ${t.op} ${t.limit === null || Number.isNaN(t.limit as number) ? 'n/a' : t.limit}`,
+      `seed: ${result.seed}`,
+      `reproduce: ${result.reproduce}`,
+    ].join('\n');
+    cases.push(
+      `    <testcase ${attrs}>\n      <failure type="threshold" message="${esc(t.message)}">${esc(body)}</failure>\n    </testcase>`,
+    );
+  }
+  const withThresholds = new Set(thresholds.map((t) => t.strategy));
+  for (const s of result.strategies) {
+    if (withThresholds.has(s.name)) continue;
+    const attrs = `classname="${esc(`squall.${suite}.${s.name}`)}" name="ran" time="${(s.wall.wallMs / 1000).toFixed(3)}"`;
+    if (s.partial) {
+      failures++;
+      cases.push(
+        `    <testcase ${attrs}>\n      <failure type="interrupted" message="the run was interrupted; numbers are partial"/>\n    </testcase>`,
+      );
+    } else cases.push(`    <testcase ${attrs}/>`);
+  }
+  const props = [
+    ['seed', result.seed],
+    ['mode', result.mode],
+    ['partial', String(result.partial)],
+    ['reproduce', result.reproduce],
+    ['scenario_hash', result.scenario.hash],
+  ]
+    .map(([k, v]) => `      <property name="${esc(k!)}" value="${esc(v!)}"/>`)
+    .join('\n');
+  const time = (result.wall.wallMs / 1000).toFixed(3);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="squall" tests="${cases.length}" failures="${failures}" errors="0" time="${time}">`,
+    `  <testsuite name="${esc(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${time}" timestamp="${esc(result.wall.startedAt)}">`,
+    `    <properties>\n${props}\n    </properties>`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** XML-escapes text and attribute values; drops characters XML 1.0 cannot carry. */
+function esc(s: string): string {
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping what XML 1.0 forbids
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
+}
