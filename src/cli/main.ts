@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isSquallError } from '../errors.ts';
+import { registerCompare } from './commands/compare.ts';
+import { registerInit } from './commands/init.ts';
+import { registerReport } from './commands/report.ts';
+import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerValidate } from './commands/validate.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function buildProgram(): Command {
@@ -12,6 +17,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServe(program);
+  registerRun(program);
+  registerValidate(program);
+  registerReport(program);
+  registerCompare(program);
+  registerInit(program);
   return program;
 }
 

@@ -50,6 +50,7 @@ export const CLIENT_JS = String.raw`
     return out;
   }
   function pct(x) { return x === null ? null : x * 100; }
+  function positive(x) { return x > 0; }
 
   // Fault windows behind the data, so every time axis shows when the upstream misbehaved.
   var faultShade = {
@@ -80,10 +81,21 @@ export const CLIENT_JS = String.raw`
     }
   };
 
+  // Ticks on whole minutes, 5 minutes, hours… whatever the zoom, instead of chart.js's decimal steps.
+  var NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+  function timeTicks(axis) {
+    var span = axis.max - axis.min, step = NICE_STEPS[NICE_STEPS.length - 1];
+    for (var i = 0; i < NICE_STEPS.length; i++) {
+      if (span / NICE_STEPS[i] <= 8) { step = NICE_STEPS[i]; break; }
+    }
+    var ticks = [];
+    for (var v = Math.ceil(axis.min / step) * step; v <= axis.max + 1e-9; v += step) ticks.push({ value: v });
+    axis.ticks = ticks;
+  }
   function timeScale(run, title) {
     return {
-      type: 'linear', min: 0, max: run.seconds,
-      ticks: { callback: function (v) { return clock(v); }, maxTicksLimit: 10, maxRotation: 0 },
+      type: 'linear', min: 0, max: run.seconds, afterBuildTicks: timeTicks,
+      ticks: { callback: function (v) { return clock(v); }, maxRotation: 0 },
       title: { display: !!title, text: title || '' }
     };
   }
@@ -199,18 +211,24 @@ export const CLIENT_JS = String.raw`
     },
     'breaker': function (run) {
       var datasets = [];
-      run.strategies.forEach(function (s) {
+      run.strategies.filter(function (s) { return s.series.breakerOpen.some(positive) || s.series.breakerHalfOpen.some(positive); }).forEach(function (s) {
         datasets.push(line(s.name + ' open', s.color, points(run.axis.t, s.series.breakerOpen, 100), { stepped: true }));
         if (s.series.breakerHalfOpen.some(function (v) { return v > 0; })) {
           datasets.push(line(s.name + ' half-open', s.color, points(run.axis.t, s.series.breakerHalfOpen, 100), { stepped: true, borderDash: [3, 3] }));
         }
       });
-      return timeChart(run, datasets, '% of the second open', function (o) { o.scales.y.max = 100; });
+      return timeChart(run, datasets, '% of the second open', function (o) {
+        o.scales.y.max = 100;
+        if (datasets.length === 0) o.plugins.title = { display: true, text: 'no breaker opened in any strategy' };
+      });
     },
     'queue': function (run) {
-      return timeChart(run, run.strategies.map(function (s) {
+      var datasets = run.strategies.filter(function (s) { return s.series.queueDepth.some(positive); }).map(function (s) {
         return line(s.name, s.color, points(run.axis.t, s.series.queueDepth), { stepped: true });
-      }), 'queue / limiter depth (max per second)');
+      });
+      return timeChart(run, datasets, 'queue / limiter depth (max per second)', function (o) {
+        if (datasets.length === 0) o.plugins.title = { display: true, text: 'nothing queued in any strategy' };
+      });
     },
     'in-flight': function (run) {
       return timeChart(run, run.strategies.map(function (s) {

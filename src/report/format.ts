@@ -42,7 +42,7 @@ export function formatCost(total: number | null | undefined): string {
 /** Any number a threshold may carry (ms, fractions, counts): up to four significant figures. */
 export function formatNumber(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return NO_VALUE;
-  return Number.isInteger(n) ? String(n) : significant(n, 4);
+  return Number.isInteger(n) ? String(n) : significant(n, 4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }
 
 export function formatDuration(ms: number): string {
@@ -70,4 +70,15 @@ function significant(x: number, digits: number): string {
   const magnitude = Math.floor(Math.log10(Math.abs(x)));
   const decimals = Math.max(0, digits - 1 - magnitude);
   return x.toFixed(Math.min(decimals, 6));
+}
+
+/** A threshold's observed value, with its interval across seeds when there is one. */
+export function formatObserved(t: {
+  observed: number | null;
+  interval?: { low: number; high: number; confidence: number; n: number };
+}): string {
+  const value = formatNumber(t.observed);
+  if (!t.interval) return value;
+  const i = t.interval;
+  return `${value} (${Math.round(i.confidence * 100)}% CI ${formatNumber(i.low)}–${formatNumber(i.high)}, n=${i.n})`;
 }

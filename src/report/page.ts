@@ -11,7 +11,13 @@ import { REPORT_CSS } from './style.ts';
  * chart.js and the page script, all inline so the file opens offline), figures with their accessible
  * fallback, tables and the time-window control.
  */
-export function page(options: { title: string; header: string; body: string; footer: string; data: object }): string {
+export function page(options: {
+  title: string;
+  header: string;
+  body: string;
+  footer: string;
+  data: object;
+}): string {
   const data = { ...options.data, faultShade: FAULT_SHADE, faultEdge: FAULT_EDGE };
   return `<!doctype html>
 <html lang="en">
@@ -49,7 +55,10 @@ export function runMeta(result: RunResult, heading = true): string {
       `${result.arrivalModel === 'open' ? 'open (arrivals never wait for answers)' : 'closed (virtual users wait)'}`,
     ],
     ['Traffic', escapeHtml(result.trafficDescription)],
-    ['Scenario hash', `<code title="${escapeHtml(result.scenario.hash)}">${escapeHtml(result.scenario.hash.slice(0, 12))}</code>`],
+    [
+      'Scenario hash',
+      `<code title="${escapeHtml(result.scenario.hash)}">${escapeHtml(result.scenario.hash.slice(0, 12))}</code>`,
+    ],
     ['squall', escapeHtml(result.versions.squall)],
     ['Node.js', escapeHtml(result.versions.node)],
     ['openai SDK', escapeHtml(result.versions.openai)],
@@ -158,7 +167,10 @@ export function strategyLabel(name: string, color: string): Cell {
 }
 
 /** Start/end sliders, one button per fault window, reset: the one time window for every time chart. */
-export function zoomControl(seconds: number, windows: Array<{ name: string; startS: number; endS: number }>): string {
+export function zoomControl(
+  seconds: number,
+  windows: Array<{ name: string; startS: number; endS: number }>,
+): string {
   const buttons = windows.map((w, i) => {
     // A little context either side, so the window's edges (and the recovery after it) show.
     const pad = Math.max(5, Math.round((w.endS - w.startS) * 0.2));

@@ -25,7 +25,13 @@ export interface StrategyPayload {
   successRate: number | null;
   ci: Interval | null;
   amplification: number | null;
-  latency: { p50: number | null; p90: number | null; p95: number | null; p99: number | null; p999: number | null };
+  latency: {
+    p50: number | null;
+    p90: number | null;
+    p95: number | null;
+    p99: number | null;
+    p999: number | null;
+  };
   /** [x, ms] with x = 100 / (100 − percentile): 10 is p90, 1000 is p99.9. The 100th percentile is left out. */
   spectrum: Array<[number, number]>;
   series: {
@@ -75,7 +81,12 @@ export function runPayload(
   };
 }
 
-function strategyPayload(s: StrategyResult, index: number, axis: TimeAxis, ci: Interval | null): StrategyPayload {
+function strategyPayload(
+  s: StrategyResult,
+  index: number,
+  axis: TimeAxis,
+  ci: Interval | null,
+): StrategyPayload {
   const m = s.summary;
   const series = m.series;
   const counts = (values: ReadonlyArray<number | null>) => downsampleMinMax(values, axis, 0);

@@ -13,11 +13,13 @@ export interface ThresholdResult {
   /** null when the run produced no value for the metric (nothing completed). */
   observed: number | null;
   limit: number;
-  /** Comparison operator as written: `<`, `<=`, `>`, `>=`, `==`, `!=`. */
+  /** Comparison operator as written (the threshold engine's `ThresholdOp`): `<`, `<=`, `>`, `>=`, `==`, `!=`. */
   op: string;
   pass: boolean;
   /** One line a human reads, e.g. `p(95) = 912 ms, limit < 800 ms`. */
   message: string;
+  /** With several seeds: the confidence interval of `observed` (which is then the mean). */
+  interval?: { low: number; high: number; confidence: number; n: number };
 }
 
 /** A confidence interval for a strategy's success rate, from several seeds (fractions 0–1). */
@@ -30,6 +32,12 @@ export interface ReportOptions {
   thresholds?: ThresholdResult[];
   /** Success-rate confidence interval per strategy name, when several seeds ran. */
   seedsCI?: Record<string, Interval>;
+}
+
+export interface CompareOptions {
+  /** How the two runs are named on the page; default "baseline" and "candidate". */
+  baselineLabel?: string;
+  candidateLabel?: string;
 }
 
 export interface MarkdownOptions {

@@ -123,8 +123,7 @@ function verdictRow(
     strategy: s.name,
     index,
     partial: s.partial,
-    thresholds:
-      mine.length === 0 ? null : { passed: mine.filter((t) => t.pass).length, total: mine.length },
+    thresholds: mine.length === 0 ? null : { passed: mine.filter((t) => t.pass).length, total: mine.length },
     cells: {
       successRate: cell(m.successRate, formatPercent(m.successRate)),
       goodput: cell(m.goodputPerSec, formatRate(m.goodputPerSec)),
@@ -144,9 +143,13 @@ function cell(value: number | null, text: string): VerdictCell {
   return { value: known ? value : null, rank: known ? value : null, text, best: false };
 }
 
-/** Several fault windows: the one the strategy took longest to recover from decides. */
+/**
+ * Several fault windows: the one the strategy took longest to recover from decides. A window that
+ * lasts to the end of the run leaves nothing to recover in, so it says nothing either way.
+ */
 function worstRecovery(s: StrategyResult): VerdictCell {
-  const windows = s.summary.recovery;
+  const runEndMs = s.summary.startMs + s.summary.durationMs;
+  const windows = s.summary.recovery.filter((w) => w.endMs < runEndMs);
   if (windows.length === 0) return { value: null, rank: null, text: NO_VALUE, best: false };
   if (windows.some((w) => w.recoveryMs === null)) {
     return { value: null, rank: Number.POSITIVE_INFINITY, text: 'never', best: false };

@@ -2,8 +2,16 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { SquallError } from '../errors.ts';
 import type { AlertRule } from '../metrics/alerts.ts';
-import type { ThresholdSpec } from '../metrics/thresholds.ts';
-import type { Plan } from '../runner/experiment.ts';
+import {
+  evaluateThresholds,
+  type SeedsCI,
+  seedsConfidence,
+  type ThresholdResult,
+  type ThresholdSpec,
+} from '../metrics/thresholds.ts';
+import { type Plan, runExperiment } from '../runner/experiment.ts';
+import type { RunResult } from '../runner/result.ts';
+import type { Progress } from '../runner/run-strategy.ts';
 import { buildStrategy } from '../strategies/build.ts';
 import { toTrafficSpec } from '../traffic/index.ts';
 import { parseText } from './load.ts';
@@ -120,4 +128,49 @@ function alertOf(a: NonNullable<Scenario['alerts']>[number]): AlertRule {
 /** Builds every strategy once (loading user modules), so a bad module fails before anything runs. */
 export async function preflight(plan: Plan): Promise<void> {
   for (const s of plan.strategies) await s.build();
+}
+
+/** `result.json` as the CLI writes it: the run (first seed) plus the verdicts and the seeds' intervals. */
+export type ResultFile = RunResult & { thresholds?: ThresholdResult[]; seedsCI?: SeedsCI };
+
+export interface ScenarioRun {
+  /** One per seed that ran, first seed first. */
+  runs: RunResult[];
+  /** What `result.json` holds: the first seed's run, the verdicts, the seeds' intervals. */
+  result: ResultFile;
+  thresholds: ThresholdResult[];
+  partial: boolean;
+}
+
+export interface ScenarioRunOptions extends PlanOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress, seedIndex: number, seedCount: number) => void;
+}
+
+/** Runs a validated scenario over its seeds (stopping early on abort) and evaluates its thresholds. */
+export async function runScenario(loaded: LoadedScenario, options: ScenarioRunOptions = {}): Promise<ScenarioRun> {
+  const seeds = seedsOf(loaded, options);
+  const reproduce = reproduceCommand(loaded, seeds);
+  await preflight(toPlan(loaded, seeds[0]!, reproduce));
+  const runs: RunResult[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    if (options.signal?.aborted && runs.length > 0) break;
+    const onProgress = options.onProgress;
+    runs.push(
+      await runExperiment(toPlan(loaded, seed, reproduce), {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, seeds.length) } : {}),
+      }),
+    );
+  }
+  const partial = runs.some((r) => r.partial) || runs.length < seeds.length;
+  const thresholds = evaluateThresholds(thresholdsOf(loaded), runs);
+  const first = runs[0]!;
+  const result: ResultFile = {
+    ...first,
+    partial,
+    thresholds,
+    ...(seeds.length > 1 ? { seedsCI: seedsConfidence(runs) } : {}),
+  };
+  return { runs, result, thresholds, partial };
 }

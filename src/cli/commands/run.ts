@@ -1,0 +1,180 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { SquallError } from '../../errors.ts';
+import type { Progress } from '../../runner/run-strategy.ts';
+import { ScenarioValidationError } from '../../scenario/load.ts';
+import { type LoadedScenario, loadScenario, runScenario } from '../../scenario/plan.ts';
+import { MAX_SEEDS as MAX_SEEDS_CLI } from '../../scenario/schema.ts';
+import { formatGoDuration } from '../../util/duration.ts';
+import { EXIT } from '../exit-codes.ts';
+import { appendStepSummary, loadRenderers, renderOptions, writeReportDir } from '../reports.ts';
+
+export interface RunCommandOptions {
+  out: string;
+  seed?: string;
+  seeds?: string;
+  mode?: string;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'Run scenario files in simulated time, print a table per strategy, write reports, check thresholds',
+    )
+    .argument('<files...>', 'scenario files (YAML or JSON)')
+    .option('-o, --out <dir>', 'where reports go: <dir>/<scenario>/<timestamp>/', 'reports')
+    .option('--seed <seed>', "seed for every random draw (overrides the file's seed)")
+    .option('--seeds <n>', 'repeat over N seeds and report 95% confidence intervals')
+    .option('--mode <mode>', 'sim (simulated time) or live (real time; not supported yet)')
+    .option('-q, --quiet', 'no progress and no table; only failures and the report folder')
+    .option('--no-color', 'no ANSI colours in the table')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every threshold passed; 99 a threshold failed; 64 invalid scenario or input;
+70 internal error; 130 interrupted (Ctrl-C: a partial result, marked as such, is still written).
+
+Examples:
+  $ squall run scenarios/incidents/2024-12-11-full-outage.yaml
+  $ squall run scenarios/ci/*.yaml --out reports --quiet
+  $ squall run scenarios/seed-article/singles-day-429-storm.yaml --seed 7 --seeds 10`,
+    )
+    .action(async (files: string[], opts: RunCommandOptions) => {
+      process.exitCode = await runCommand(files, opts);
+    });
+}
+
+/** The `run` command; returns the exit code. */
+export async function runCommand(files: string[], opts: RunCommandOptions): Promise<number> {
+  if (opts.mode !== undefined && opts.mode !== 'sim' && opts.mode !== 'live') {
+    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `--mode: expected sim or live, got "${opts.mode}"`);
+  }
+  const seeds = opts.seeds === undefined ? undefined : Number(opts.seeds);
+  if (seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1 && seeds <= MAX_SEEDS_CLI)) {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `--seeds: expected a whole number from 1 to ${MAX_SEEDS_CLI}, got "${opts.seeds}"`,
+    );
+  }
+  // Nothing runs until every file is valid.
+  const loaded: LoadedScenario[] = [];
+  let invalid = 0;
+  for (const file of files) {
+    try {
+      loaded.push(loadScenario(file));
+    } catch (e) {
+      if (!(e instanceof SquallError)) throw e;
+      invalid++;
+      process.stderr.write(
+        `${e instanceof ScenarioValidationError ? e.message : `squall: ${e.message}`}\n${e.hint ? `hint: ${e.hint}\n` : ''}`,
+      );
+    }
+  }
+  if (invalid > 0) {
+    process.stderr.write(`squall: ${invalid} of ${files.length} scenario files are invalid; nothing was run\n`);
+    return EXIT.invalidInput;
+  }
+  for (const l of loaded) {
+    if ((opts.mode ?? l.scenario.mode ?? 'sim') === 'live') {
+      throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `${l.file}: live mode is not supported by \`squall run\` yet`, {
+        hint: 'use --mode sim, or point your own client at `squall serve` for real-time tests',
+      });
+    }
+  }
+
+  const ac = new AbortController();
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nsquall: interrupted; writing a partial result (Ctrl-C again to quit at once)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const renderers = await loadRenderers();
+  let failed = 0;
+  try {
+    for (const l of loaded) {
+      if (ac.signal.aborted) break;
+      const progress = opts.quiet ? undefined : new ProgressLine(l.name);
+      const run = await runScenario(l, {
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(seeds !== undefined ? { seeds } : {}),
+        signal: ac.signal,
+        ...(progress ? { onProgress: (p, i, n) => progress.update(p, i, n) } : {}),
+      });
+      progress?.done();
+      const dir = reportDir(opts.out, l.name, run.result.wall.startedAt);
+      const { markdown } = await writeReportDir(dir, run.result);
+      appendStepSummary(markdown);
+      const bad = run.thresholds.filter((t) => !t.pass);
+      failed += bad.length;
+      if (!opts.quiet) {
+        process.stdout.write(
+          `\n${l.name}${run.partial ? ' (PARTIAL: interrupted)' : ''}  seed ${run.result.seed}${run.runs.length > 1 ? ` ×${run.runs.length} seeds` : ''}\n`,
+        );
+        process.stdout.write(
+          renderers.renderTerminalTable(run.result, {
+            ...renderOptions(run.result),
+            color: opts.color !== false && process.stdout.isTTY === true && !process.env.NO_COLOR,
+          }),
+        );
+      } else {
+        for (const t of bad) process.stderr.write(`✗ ${l.name} ${t.strategy}: ${t.expression}: ${t.message}\n`);
+      }
+      const passed = run.thresholds.length - bad.length;
+      process.stdout.write(
+        `${run.thresholds.length ? `thresholds: ${passed} passed, ${bad.length} failed; ` : ''}report: ${dir}\n`,
+      );
+      if (bad.length > 0) process.stdout.write(`reproduce: ${run.result.reproduce}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (ac.signal.aborted) return EXIT.interrupted;
+  return failed > 0 ? EXIT.thresholdsFailed : EXIT.ok;
+}
+
+/** `<out>/<scenario>/<timestamp>`, never an existing folder (two runs in the same second). */
+function reportDir(out: string, name: string, startedAt: string): string {
+  const stamp = startedAt.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  let dir = join(out, name, stamp);
+  for (let i = 2; existsSync(dir); i++) dir = join(out, name, `${stamp}-${i}`);
+  return dir;
+}
+
+/**
+ * Progress on stderr: a redrawn bar on a terminal, a plain line every few seconds otherwise (CI logs).
+ * Wall-clock reads are fine here: this is presentation, not simulation.
+ */
+class ProgressLine {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastMs = 0;
+  private readonly everyMs: number;
+  private readonly name: string;
+  private drawn = false;
+  constructor(name: string) {
+    this.name = name;
+    this.everyMs = this.tty ? 100 : 3000;
+  }
+  update(p: Progress, seedIndex: number, seedCount: number): void {
+    const now = performance.now();
+    if (now - this.lastMs < this.everyMs) return;
+    this.lastMs = now;
+    const frac = p.durationMs > 0 ? Math.min(1, p.simulatedMs / p.durationMs) : 1;
+    const success = p.completed > 0 ? `${((p.succeeded / p.completed) * 100).toFixed(1)}%` : '–';
+    const seed = seedCount > 1 ? ` seed ${seedIndex + 1}/${seedCount}` : '';
+    const text = `${this.name}${seed} ${p.strategy}: ${formatGoDuration(Math.round(p.simulatedMs / 1000) * 1000)}/${formatGoDuration(p.durationMs)} simulated, ${p.offered} requests, ${success} success`;
+    if (this.tty) {
+      const width = 20;
+      const filled = Math.round(frac * width);
+      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`);
+      this.drawn = true;
+    } else process.stderr.write(`squall: ${text}\n`);
+  }
+  done(): void {
+    if (this.drawn) process.stderr.write('\r\x1b[K');
+  }
+}
