@@ -80,8 +80,8 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private readonly heap: VirtualTimer[] = [];
   private readonly cancelled = new Set<number>();
-  /** Ids of timers not yet fired or cancelled: clearing a fired timer must be a no-op. */
-  private readonly live = new Set<number>();
+  /** Timers not yet fired or cancelled, by id: clearing a fired timer must be a no-op. */
+  private readonly live = new Map<number, VirtualTimer>();
   private firedCount = 0;
 
   constructor(epochMs = 0) {
@@ -104,13 +104,21 @@ export class VirtualClock implements Clock {
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = ++this.seq;
     const d = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-    this.push({ at: this.current + d, seq: id, id, fn });
-    this.live.add(id);
+    const timer: VirtualTimer = { at: this.current + d, seq: id, id, fn };
+    this.push(timer);
+    this.live.set(id, timer);
     return { id };
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle && this.live.delete(handle.id)) this.cancelled.add(handle.id);
+    const timer = handle ? this.live.get(handle.id) : undefined;
+    if (!timer) return;
+    this.live.delete(timer.id);
+    this.cancelled.add(timer.id);
+    // Let go of the callback now: a cancelled 10-minute timeout would otherwise keep its whole request
+    // alive in the heap until its time comes.
+    timer.fn = NOOP;
+    if (this.cancelled.size > 1024 && this.cancelled.size * 2 > this.heap.length) this.compact();
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
@@ -163,6 +171,14 @@ export class VirtualClock implements Clock {
     return this.run({ untilMs: this.current + ms });
   }
 
+  /** Drops cancelled timers from the heap (when they are most of it) and restores the heap order. */
+  private compact(): void {
+    const kept = this.heap.filter((t) => !this.cancelled.has(t.id));
+    this.cancelled.clear();
+    this.heap.length = 0;
+    for (const t of kept) this.push(t);
+  }
+
   private dropCancelledTop(): void {
     while (this.heap.length > 0 && this.cancelled.has(this.heap[0]!.id)) {
       this.cancelled.delete(this.pop()!.id);
@@ -202,6 +218,8 @@ export class VirtualClock implements Clock {
     return top;
   }
 }
+
+const NOOP = () => {};
 
 function before(a: VirtualTimer, b: VirtualTimer): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
