@@ -105,8 +105,9 @@ export function replyForDecision(
     return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
   }
 
-  const pieces = tokenPool(ctx.config.seed).take(content, d.completionTokens);
+  const pool = tokenPool(ctx.config.seed);
   if (!a.stream) {
+    const text = pool.text(content, d.completionTokens);
     const body =
       a.endpoint === 'responses'
         ? wire.responsesBody({
@@ -114,7 +115,7 @@ export function replyForDecision(
             createdAtSec: ctx.createdSec,
             model: a.model,
             messageId: wire.messageItemId(content),
-            text: pieces.join(''),
+            text,
             inputTokens: a.promptTokens,
             outputTokens: d.completionTokens,
             finishReason,
@@ -125,7 +126,7 @@ export function replyForDecision(
             createdSec: ctx.createdSec,
             model: a.model,
             fingerprint: wire.systemFingerprint(a.model),
-            text: pieces.join(''),
+            text,
             promptTokens: a.promptTokens,
             completionTokens: d.completionTokens,
             finishReason,
@@ -133,6 +134,7 @@ export function replyForDecision(
     return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
   }
 
+  const pieces = pool.take(content, d.completionTokens);
   // Streaming: events[0] is the opening event(s), then one per piece, then the closing ones.
   const events =
     a.endpoint === 'responses'

@@ -76,8 +76,15 @@ export function synthEmbedding(rng: Rng, dims: number): number[] {
  */
 export class TokenPool {
   private readonly pieces: string[];
+  /** The pieces joined, and where each starts in it: a completion's text is then one slice. */
+  private readonly joined: string;
+  private readonly offsets: Int32Array;
+
   constructor(rng: Rng, size = 8192) {
     this.pieces = synthTokens(rng, size);
+    this.joined = this.pieces.join('');
+    this.offsets = new Int32Array(size + 1);
+    for (let i = 0; i < size; i++) this.offsets[i + 1] = this.offsets[i]! + this.pieces[i]!.length;
   }
 
   /** n pieces starting at a random offset (wrapping), the first capitalised, ending on a full stop. */
@@ -90,10 +97,31 @@ export class TokenPool {
         ? this.pieces.slice(start, start + count)
         : Array.from({ length: count }, (_, i) => this.pieces[(start + i) % size]!);
     if (count > 0) {
-      const first = out[0]!.trimStart();
-      out[0] = /^[a-z]/.test(first) ? capitalise(first) : 'So';
+      out[0] = opening(out[0]!);
       if (count > 1) out[count - 1] = '.';
     }
     return out;
   }
+
+  /** Exactly `take(rng, n).join('')` for the same draw, without building the array (the non-streaming path). */
+  text(rng: Rng, n: number): string {
+    const count = Math.max(0, Math.floor(n));
+    const size = this.pieces.length;
+    const start = rng.int(size);
+    if (count === 0) return '';
+    if (start + count > size) {
+      const out = Array.from({ length: count }, (_, i) => this.pieces[(start + i) % size]!);
+      out[0] = opening(out[0]!);
+      if (count > 1) out[count - 1] = '.';
+      return out.join('');
+    }
+    const first = opening(this.pieces[start]!);
+    if (count === 1) return first;
+    return first + this.joined.slice(this.offsets[start + 1]!, this.offsets[start + count - 1]!) + '.';
+  }
+}
+
+function opening(piece: string): string {
+  const first = piece.trimStart();
+  return /^[a-z]/.test(first) ? capitalise(first) : 'So';
 }

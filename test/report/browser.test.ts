@@ -1,0 +1,284 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatClock } from '../../src/report/format.ts';
+import { renderCompareHtml, renderHtml, type ThresholdResult } from '../../src/report/index.ts';
+import type { RunResult } from '../../src/runner/result.ts';
+import { smallRun } from './helpers.ts';
+
+/**
+ * The report in a real browser (Debian's Chromium, driven by playwright-core): it must load offline
+ * without console errors, draw every chart, show result.json's numbers, and zoom. Also saves the
+ * screenshot used in the docs.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `\n${'!'.repeat(78)}\n!! SKIPPED: report browser tests. ${CHROMIUM} is not installed.\n!! Install it (apt-get install -y chromium) to check the HTML report in a real browser.\n${'!'.repeat(78)}\n`,
+  );
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+let result: RunResult;
+let context: BrowserContext;
+let userDataDir: string;
+let outDir: string;
+
+const thresholds = (r: RunResult): ThresholdResult[] => [
+  {
+    strategy: r.strategies[0]!.name,
+    expression: 'p(95) < 800',
+    metric: 'latency_p95_ms',
+    observed: r.strategies[0]!.summary.latencyMs.p95,
+    limit: 800,
+    op: '<',
+    pass: false,
+    message: 'p(95) over 800 ms',
+  },
+];
+
+interface Loaded {
+  page: Page;
+  errors: string[];
+  offsite: string[];
+}
+
+async function open(html: string, name: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Loaded> {
+  const file = join(outDir, name);
+  writeFileSync(file, html);
+  const page = await context.newPage();
+  await page.emulateMedia({ colorScheme });
+  const errors: string[] = [];
+  const offsite: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // Anything but the file itself is a request the offline report must not make.
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:')) return route.continue();
+    offsite.push(url);
+    return route.abort();
+  });
+  await page.goto(pathToFileURL(file).href);
+  await page.waitForFunction(() => (window as unknown as { squall?: unknown }).squall !== undefined, null, {
+    timeout: 10_000,
+  });
+  return { page, errors, offsite };
+}
+
+/** Per canvas: painted pixels, and pixels in one of its datasets' colours. */
+async function canvasInk(page: Page) {
+  return page.evaluate(() => {
+    type ChartLike = {
+      canvas: HTMLCanvasElement;
+      data: { datasets: Array<{ data: unknown[]; borderColor?: unknown; backgroundColor?: unknown }> };
+    };
+    const charts = (window as unknown as { squall: { charts: Record<string, ChartLike> } }).squall.charts;
+    const scratch = document.createElement('canvas').getContext('2d')!;
+    const rgb = (css: string): [number, number, number] | null => {
+      scratch.fillStyle = '#000000';
+      scratch.fillStyle = css;
+      const v = String(scratch.fillStyle);
+      const hex = v.match(/^#([0-9a-f]{6})$/i);
+      if (hex) {
+        const n = Number.parseInt(hex[1]!, 16);
+        return [n >> 16, (n >> 8) & 255, n & 255];
+      }
+      const m = v.match(/rgba?\((\d+), (\d+), (\d+)/);
+      return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+    };
+    return Object.entries(charts).map(([id, chart]) => {
+      const colours = chart.data.datasets
+        .flatMap((d) => [d.borderColor, d.backgroundColor].flat())
+        .filter((c): c is string => typeof c === 'string')
+        .map(rgb)
+        .filter((c): c is [number, number, number] => c !== null);
+      const hasData = chart.data.datasets.some((d) =>
+        d.data.some((p) => p !== null && (typeof p !== 'object' || (p as { y?: unknown }).y !== null)),
+      );
+      const { width, height } = chart.canvas;
+      const pixels = chart.canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      let painted = 0;
+      let inDatasetColour = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i + 3]! === 0) continue;
+        painted++;
+        const [r, g, b] = [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!];
+        if (colours.some((c) => Math.abs(c[0] - r) + Math.abs(c[1] - g) + Math.abs(c[2] - b) < 24)) inDatasetColour++;
+      }
+      return { id, width, height, painted, inDatasetColour, hasData };
+    });
+  });
+}
+
+describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
+  beforeAll(async () => {
+    result = await smallRun();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    outDir = mkdtempSync(join(tmpdir(), 'squall-report-'));
+    userDataDir = mkdtempSync(join(tmpdir(), 'squall-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 900 },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('loads offline without console errors and draws every chart', async () => {
+    const html = renderHtml(result, { thresholds: thresholds(result), seedsCI: { 'limited-queue': { low: 0.6, high: 0.7 } } });
+    const { page, errors, offsite } = await open(html, 'report.html');
+    expect(errors).toEqual([]);
+    expect(offsite).toEqual([]);
+    const canvasCount = await page.locator('canvas[data-chart]').count();
+    const ink = await canvasInk(page);
+    expect(ink).toHaveLength(canvasCount);
+    expect(canvasCount).toBeGreaterThanOrEqual(14);
+    for (const c of ink) {
+      expect(c.width * c.height, c.id).toBeGreaterThan(0);
+      // Axes and labels at least; a chart with data shows its datasets' colours too.
+      expect(c.painted, c.id).toBeGreaterThan(2000);
+      if (c.hasData) expect(c.inDatasetColour, c.id).toBeGreaterThan(50);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
+    await page.screenshot({
+      path: join(ROOT, 'docs', 'report-screenshot.png'),
+      clip: { x: 0, y: 0, width: 1280, height: 2000 },
+      fullPage: true,
+    });
+    await page.close();
+  }, 60_000);
+
+  it('shows result.json numbers in the verdict table', async () => {
+    const { page } = await open(renderHtml(result), 'verdict.html');
+    const rows = await page.$$eval('#verdict-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        strategy: tr.getAttribute('data-strategy'),
+        cells: Object.fromEntries(
+          [...tr.querySelectorAll('td[data-key]')].map((td) => [
+            td.getAttribute('data-key'),
+            { text: td.textContent ?? '', value: td.getAttribute('data-value'), best: td.classList.contains('best') },
+          ]),
+        ),
+      })),
+    );
+    expect(rows.map((r) => r.strategy)).toEqual(result.strategies.map((s) => s.name));
+    const toMs = (text: string) => {
+      const m = text.match(/^([\d.]+) (ms|s)/)!;
+      return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+    };
+    for (const [i, s] of result.strategies.entries()) {
+      const c = rows[i]!.cells as Record<string, { text: string; value: string; best: boolean }>;
+      const m = s.summary;
+      expect(Number.parseFloat(c.successRate!.text)).toBeCloseTo(m.successRate! * 100, 2);
+      expect(Number(c.successRate!.value)).toBe(m.successRate);
+      expect(Number.parseFloat(c.goodput!.text)).toBeCloseTo(m.goodputPerSec, 1);
+      for (const p of ['p50', 'p95', 'p99'] as const) {
+        expect(Math.abs(toMs(c[p]!.text) - m.latencyMs[p]!) / m.latencyMs[p]!, `${s.name} ${p}`).toBeLessThan(0.01);
+      }
+      expect(Number.parseFloat(c.amplification!.text)).toBeCloseTo(m.amplification!, 2);
+      expect(Number(c.wastedRetries!.text.replace(/,/g, ''))).toBe(m.attempts.wastedRetries);
+      expect(Number.parseFloat(c.cost!.text.replace('$', ''))).toBeCloseTo(m.cost!.total, 2);
+    }
+    const best = Math.max(...result.strategies.map((s) => s.summary.successRate!));
+    expect(rows.filter((r) => (r.cells as Record<string, { best: boolean }>).successRate!.best).map((r) => r.strategy)).toEqual(
+      result.strategies.filter((s) => s.summary.successRate === best).map((s) => s.name),
+    );
+    await page.close();
+  }, 60_000);
+
+  it('zooms every time chart to a fault window, to a slider window, and back', async () => {
+    const { page, errors } = await open(renderHtml(result), 'zoom.html');
+    const xRange = (id: string) =>
+      page.evaluate((chartId) => {
+        const c = (window as unknown as { squall: { charts: Record<string, { scales: { x: { min: number; max: number } } }> } })
+          .squall.charts[chartId]!;
+        return [c.scales.x.min, c.scales.x.max];
+      }, id);
+    const seconds = result.strategies[0]!.summary.series.seconds;
+    expect(await xRange('chart-success-over-time')).toEqual([0, seconds]);
+    const before = await page.evaluate(() => (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL());
+
+    const button = page.locator('#zoom-window-0');
+    const from = Number(await button.getAttribute('data-zoom-from'));
+    const to = Number(await button.getAttribute('data-zoom-to'));
+    await button.click();
+    expect([from, to]).not.toEqual([0, seconds]);
+    for (const id of ['chart-success-over-time', 'chart-traffic-0', 'chart-failures-2', 'chart-breaker', 'chart-fault-schedule']) {
+      expect(await xRange(id), id).toEqual([from, to]);
+    }
+    const after = await page.evaluate(() => (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL());
+    expect(after).not.toBe(before);
+    expect(await page.locator('#zoom-shown').textContent()).toBe(`${formatClock(from)} – ${formatClock(to)}`);
+
+    await page.locator('#zoom-start').fill('30');
+    expect((await xRange('chart-success-over-time'))[0]).toBe(30);
+    await page.locator('#zoom-reset').click();
+    expect(await xRange('chart-success-over-time')).toEqual([0, seconds]);
+    // Charts that are not over time are left alone.
+    expect(await page.evaluate(() => (window as unknown as { squall: { timeCharts: unknown[] } }).squall.timeCharts.length)).toBe(
+      await page.locator('canvas[data-chart]').count() - 3,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('follows the dark colour scheme', async () => {
+    const { page, errors } = await open(renderHtml(result), 'dark.html', 'dark');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(18, 20, 24)');
+    const ink = await canvasInk(page);
+    for (const c of ink) expect(c.painted, c.id).toBeGreaterThan(2000);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('renders the compare page with every chart drawn', async () => {
+    const candidate: RunResult = structuredClone(result);
+    candidate.strategies.reverse();
+    const { page, errors, offsite } = await open(renderCompareHtml(result, candidate), 'compare.html');
+    expect(errors).toEqual([]);
+    expect(offsite).toEqual([]);
+    const ink = await canvasInk(page);
+    expect(ink.map((c) => c.id).sort()).toEqual(
+      ['chart-cmp-amplification', 'chart-cmp-p99', 'chart-cmp-spectrum', 'chart-cmp-success', 'chart-cmp-success-over-time'].sort(),
+    );
+    for (const c of ink) {
+      expect(c.painted, c.id).toBeGreaterThan(2000);
+      expect(c.inDatasetColour, c.id).toBeGreaterThan(50);
+    }
+    await page.locator('#zoom-window-0').click();
+    const min = await page.evaluate(
+      () =>
+        (window as unknown as { squall: { charts: Record<string, { scales: { x: { min: number } } }> } }).squall.charts[
+          'chart-cmp-success-over-time'
+        ]!.scales.x.min,
+    );
+    expect(min).toBeGreaterThan(0);
+    await page.close();
+  }, 60_000);
+});

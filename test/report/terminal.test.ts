@@ -1,0 +1,80 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/runner/result.ts';
+import { renderTerminalTable, type ThresholdResult, VERDICT_COLUMNS } from '../../src/report/index.ts';
+import { smallRun } from './helpers.ts';
+
+let result: RunResult;
+beforeAll(async () => {
+  result = await smallRun();
+});
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+const thresholds: ThresholdResult[] = [
+  {
+    strategy: 'naive-fixed-2s',
+    expression: 'p(95) < 800',
+    metric: 'latency_p95_ms',
+    observed: 10_800,
+    limit: 800,
+    op: '<',
+    pass: false,
+    message: 'too slow',
+  },
+  {
+    strategy: 'limited-queue',
+    expression: 'success_rate > 0.5',
+    metric: 'success_rate',
+    observed: 0.67,
+    limit: 0.5,
+    op: '>',
+    pass: true,
+    message: 'ok',
+  },
+];
+
+function tableLines(text: string): string[] {
+  const lines = text.replace(ANSI, '').split('\n');
+  const head = lines.findIndex((l) => l.startsWith('Strategy'));
+  return lines.slice(head, head + 2 + result.strategies.length);
+}
+
+describe('renderTerminalTable', () => {
+  it('has every verdict column and one aligned row per strategy', () => {
+    const lines = tableLines(renderTerminalTable(result));
+    for (const c of VERDICT_COLUMNS) expect(lines[0]).toContain(c.label);
+    const widths = new Set(lines.map((l) => [...l].length));
+    expect(widths.size).toBe(1);
+    result.strategies.forEach((s, i) => {
+      expect(lines[2 + i]!.startsWith(s.name)).toBe(true);
+      expect(lines[2 + i]).toContain(`${(s.summary.successRate! * 100).toFixed(2)}%`);
+    });
+  });
+
+  it('has no colour codes unless asked, and marks the best with * instead', () => {
+    const plain = renderTerminalTable(result);
+    expect(plain).not.toMatch(ANSI);
+    expect(plain).toMatch(/\d\*/);
+    const coloured = renderTerminalTable(result, { color: true });
+    expect(coloured).toMatch(ANSI);
+    expect(coloured).toContain('\u001b[32m\u001b[1m');
+    expect(coloured.replace(ANSI, '')).not.toMatch(/\d\*/);
+  });
+
+  it('adds a thresholds column and lists each threshold with observed value and limit', () => {
+    const text = renderTerminalTable(result, { thresholds });
+    const lines = tableLines(text);
+    expect(lines[0]).toMatch(/Thresholds$/);
+    expect(lines[2]).toMatch(/✗ 0\/1$/);
+    expect(lines[3]).toMatch(/✓ 1\/1$/);
+    expect(lines[4]).toMatch(/—$/);
+    expect(text).toContain('thresholds: 1 of 2 failed');
+    expect(text).toMatch(/✗ naive-fixed-2s\s+p\(95\) < 800\s+observed 10800, limit < 800 {2}too slow/);
+    expect(text).toMatch(/✓ limited-queue\s+success_rate > 0\.5\s+observed 0\.67, limit > 0\.5\n/);
+  });
+
+  it('ends with the command that reproduces the run', () => {
+    expect(renderTerminalTable(result).trimEnd().split('\n').at(-1)).toBe(`reproduce: ${result.reproduce}`);
+  });
+});
