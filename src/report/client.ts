@@ -85,8 +85,9 @@ export const CLIENT_JS = String.raw`
   var NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
   function timeTicks(axis) {
     var span = axis.max - axis.min, step = NICE_STEPS[NICE_STEPS.length - 1];
+    var most = Math.max(2, Math.min(10, Math.floor((axis.width || 640) / 90)));
     for (var i = 0; i < NICE_STEPS.length; i++) {
-      if (span / NICE_STEPS[i] <= 8) { step = NICE_STEPS[i]; break; }
+      if (span / NICE_STEPS[i] <= most) { step = NICE_STEPS[i]; break; }
     }
     var ticks = [];
     for (var v = Math.ceil(axis.min / step) * step; v <= axis.max + 1e-9; v += step) ticks.push({ value: v });

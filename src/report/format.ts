@@ -42,7 +42,11 @@ export function formatCost(total: number | null | undefined): string {
 /** Any number a threshold may carry (ms, fractions, counts): up to four significant figures. */
 export function formatNumber(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return NO_VALUE;
-  return Number.isInteger(n) ? String(n) : significant(n, 4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return Number.isInteger(n)
+    ? String(n)
+    : significant(n, 4)
+        .replace(/(\.\d*?)0+$/, '$1')
+        .replace(/\.$/, '');
 }
 
 export function formatDuration(ms: number): string {

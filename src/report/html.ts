@@ -333,7 +333,8 @@ function controlSection(result: RunResult): string {
     id: 'chart-breaker',
     chart: 'breaker',
     title: 'Circuit breaker state',
-    subtitle: 'share of each second the breaker was open (dashed: half-open); strategies whose breaker never opened are left out',
+    subtitle:
+      'share of each second the breaker was open (dashed: half-open); strategies whose breaker never opened are left out',
     ariaLabel: `Line chart of breaker open time per second: ${s
       .map((x) => `${x.name} opened ${x.summary.events.breakerOpened} times`)
       .join(', ')}`,

@@ -79,6 +79,7 @@ async function canvasInk(page: Page) {
   return page.evaluate(() => {
     type ChartLike = {
       canvas: HTMLCanvasElement;
+      chartArea: { left: number; top: number; right: number; bottom: number };
       data: { datasets: Array<{ data: unknown[]; borderColor?: unknown; backgroundColor?: unknown }> };
     };
     const charts = (window as unknown as { squall: { charts: Record<string, ChartLike> } }).squall.charts;
@@ -105,14 +106,27 @@ async function canvasInk(page: Page) {
         d.data.some((p) => p !== null && (typeof p !== 'object' || (p as { y?: unknown }).y !== null)),
       );
       const { width, height } = chart.canvas;
-      const pixels = chart.canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      const ctx = chart.canvas.getContext('2d')!;
+      const pixels = ctx.getImageData(0, 0, width, height).data;
       let painted = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+      // Dataset colours inside the plot area only: the legend shows them even when nothing is drawn.
+      const scale = width / chart.canvas.clientWidth;
+      const a = chart.chartArea;
+      const x0 = Math.ceil(a.left * scale);
+      const y0 = Math.ceil(a.top * scale);
+      const plot = ctx.getImageData(
+        x0,
+        y0,
+        Math.floor(a.right * scale) - x0,
+        Math.floor(a.bottom * scale) - y0,
+      ).data;
       let inDatasetColour = 0;
-      for (let i = 0; i < pixels.length; i += 4) {
-        if (pixels[i + 3]! === 0) continue;
-        painted++;
-        const [r, g, b] = [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!];
-        if (colours.some((c) => Math.abs(c[0] - r) + Math.abs(c[1] - g) + Math.abs(c[2] - b) < 24)) inDatasetColour++;
+      for (let i = 0; i < plot.length; i += 4) {
+        if (plot[i + 3]! === 0) continue;
+        const [r, g, b] = [plot[i]!, plot[i + 1]!, plot[i + 2]!];
+        if (colours.some((c) => Math.abs(c[0] - r) + Math.abs(c[1] - g) + Math.abs(c[2] - b) < 24))
+          inDatasetColour++;
       }
       return { id, width, height, painted, inDatasetColour, hasData };
     });
@@ -150,7 +164,12 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
   });
 
   it('loads offline without console errors and draws every chart', async () => {
-    const html = renderHtml(result, { thresholds: thresholds(result), seedsCI: { 'limited-queue': { low: 0.6, high: 0.7 } } });
+    // A fixed start time, so the committed docs screenshot only changes when the report does.
+    const pinned: RunResult = { ...result, wall: { startedAt: '2026-01-01T00:00:00.000Z', wallMs: 0 } };
+    const html = renderHtml(pinned, {
+      thresholds: thresholds(result),
+      seedsCI: { 'limited-queue': { low: 0.6, high: 0.7 } },
+    });
     const { page, errors, offsite } = await open(html, 'report.html');
     expect(errors).toEqual([]);
     expect(offsite).toEqual([]);
@@ -181,7 +200,11 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
         cells: Object.fromEntries(
           [...tr.querySelectorAll('td[data-key]')].map((td) => [
             td.getAttribute('data-key'),
-            { text: td.textContent ?? '', value: td.getAttribute('data-value'), best: td.classList.contains('best') },
+            {
+              text: td.textContent ?? '',
+              value: td.getAttribute('data-value'),
+              best: td.classList.contains('best'),
+            },
           ]),
         ),
       })),
@@ -198,16 +221,20 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
       expect(Number(c.successRate!.value)).toBe(m.successRate);
       expect(Number.parseFloat(c.goodput!.text)).toBeCloseTo(m.goodputPerSec, 1);
       for (const p of ['p50', 'p95', 'p99'] as const) {
-        expect(Math.abs(toMs(c[p]!.text) - m.latencyMs[p]!) / m.latencyMs[p]!, `${s.name} ${p}`).toBeLessThan(0.01);
+        expect(Math.abs(toMs(c[p]!.text) - m.latencyMs[p]!) / m.latencyMs[p]!, `${s.name} ${p}`).toBeLessThan(
+          0.01,
+        );
       }
       expect(Number.parseFloat(c.amplification!.text)).toBeCloseTo(m.amplification!, 2);
       expect(Number(c.wastedRetries!.text.replace(/,/g, ''))).toBe(m.attempts.wastedRetries);
       expect(Number.parseFloat(c.cost!.text.replace('$', ''))).toBeCloseTo(m.cost!.total, 2);
     }
     const best = Math.max(...result.strategies.map((s) => s.summary.successRate!));
-    expect(rows.filter((r) => (r.cells as Record<string, { best: boolean }>).successRate!.best).map((r) => r.strategy)).toEqual(
-      result.strategies.filter((s) => s.summary.successRate === best).map((s) => s.name),
-    );
+    expect(
+      rows
+        .filter((r) => (r.cells as Record<string, { best: boolean }>).successRate!.best)
+        .map((r) => r.strategy),
+    ).toEqual(result.strategies.filter((s) => s.summary.successRate === best).map((s) => s.name));
     await page.close();
   }, 60_000);
 
@@ -215,23 +242,36 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     const { page, errors } = await open(renderHtml(result), 'zoom.html');
     const xRange = (id: string) =>
       page.evaluate((chartId) => {
-        const c = (window as unknown as { squall: { charts: Record<string, { scales: { x: { min: number; max: number } } }> } })
-          .squall.charts[chartId]!;
+        const c = (
+          window as unknown as {
+            squall: { charts: Record<string, { scales: { x: { min: number; max: number } } }> };
+          }
+        ).squall.charts[chartId]!;
         return [c.scales.x.min, c.scales.x.max];
       }, id);
     const seconds = result.strategies[0]!.summary.series.seconds;
     expect(await xRange('chart-success-over-time')).toEqual([0, seconds]);
-    const before = await page.evaluate(() => (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL());
+    const before = await page.evaluate(() =>
+      (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL(),
+    );
 
     const button = page.locator('#zoom-window-0');
     const from = Number(await button.getAttribute('data-zoom-from'));
     const to = Number(await button.getAttribute('data-zoom-to'));
     await button.click();
     expect([from, to]).not.toEqual([0, seconds]);
-    for (const id of ['chart-success-over-time', 'chart-traffic-0', 'chart-failures-2', 'chart-breaker', 'chart-fault-schedule']) {
+    for (const id of [
+      'chart-success-over-time',
+      'chart-traffic-0',
+      'chart-failures-2',
+      'chart-breaker',
+      'chart-fault-schedule',
+    ]) {
       expect(await xRange(id), id).toEqual([from, to]);
     }
-    const after = await page.evaluate(() => (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL());
+    const after = await page.evaluate(() =>
+      (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL(),
+    );
     expect(after).not.toBe(before);
     expect(await page.locator('#zoom-shown').textContent()).toBe(`${formatClock(from)} – ${formatClock(to)}`);
 
@@ -240,9 +280,11 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     await page.locator('#zoom-reset').click();
     expect(await xRange('chart-success-over-time')).toEqual([0, seconds]);
     // Charts that are not over time are left alone.
-    expect(await page.evaluate(() => (window as unknown as { squall: { timeCharts: unknown[] } }).squall.timeCharts.length)).toBe(
-      await page.locator('canvas[data-chart]').count() - 3,
-    );
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { squall: { timeCharts: unknown[] } }).squall.timeCharts.length,
+      ),
+    ).toBe((await page.locator('canvas[data-chart]').count()) - 3);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
@@ -251,9 +293,10 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     const { page, errors } = await open(renderHtml(result), 'dark.html', 'dark');
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(18, 20, 24)');
+    // Before reading pixels back: Chromium warns about repeated getImageData on our own canvases.
+    expect(errors).toEqual([]);
     const ink = await canvasInk(page);
     for (const c of ink) expect(c.painted, c.id).toBeGreaterThan(2000);
-    expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
 
@@ -265,7 +308,13 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     expect(offsite).toEqual([]);
     const ink = await canvasInk(page);
     expect(ink.map((c) => c.id).sort()).toEqual(
-      ['chart-cmp-amplification', 'chart-cmp-p99', 'chart-cmp-spectrum', 'chart-cmp-success', 'chart-cmp-success-over-time'].sort(),
+      [
+        'chart-cmp-amplification',
+        'chart-cmp-p99',
+        'chart-cmp-spectrum',
+        'chart-cmp-success',
+        'chart-cmp-success-over-time',
+      ].sort(),
     );
     for (const c of ink) {
       expect(c.painted, c.id).toBeGreaterThan(2000);
@@ -274,9 +323,8 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     await page.locator('#zoom-window-0').click();
     const min = await page.evaluate(
       () =>
-        (window as unknown as { squall: { charts: Record<string, { scales: { x: { min: number } } }> } }).squall.charts[
-          'chart-cmp-success-over-time'
-        ]!.scales.x.min,
+        (window as unknown as { squall: { charts: Record<string, { scales: { x: { min: number } } }> } })
+          .squall.charts['chart-cmp-success-over-time']!.scales.x.min,
     );
     expect(min).toBeGreaterThan(0);
     await page.close();

@@ -8,14 +8,17 @@ describe('timeAxis', () => {
     { seconds: 100, maxPoints: 100, bucketS: 1, points: 100 },
     { seconds: 101, maxPoints: 100, bucketS: 3, points: 68 },
     { seconds: 7200, maxPoints: 1500, bucketS: 10, points: 1440 },
-  ])('$seconds s at most $maxPoints points: buckets of $bucketS s', ({ seconds, maxPoints, bucketS, points }) => {
-    const axis = timeAxis(seconds, maxPoints);
-    expect(axis.bucketS).toBe(bucketS);
-    expect(axis.t).toHaveLength(points);
-    expect(axis.t.length).toBeLessThanOrEqual(maxPoints);
-    expect(axis.t).toEqual([...axis.t].sort((a, b) => a - b));
-    expect(axis.t[axis.t.length - 1]!).toBeLessThan(seconds);
-  });
+  ])(
+    '$seconds s at most $maxPoints points: buckets of $bucketS s',
+    ({ seconds, maxPoints, bucketS, points }) => {
+      const axis = timeAxis(seconds, maxPoints);
+      expect(axis.bucketS).toBe(bucketS);
+      expect(axis.t).toHaveLength(points);
+      expect(axis.t.length).toBeLessThanOrEqual(maxPoints);
+      expect(axis.t).toEqual([...axis.t].sort((a, b) => a - b));
+      expect(axis.t[axis.t.length - 1]!).toBeLessThan(seconds);
+    },
+  );
 });
 
 describe('downsampleMinMax', () => {
@@ -47,7 +50,10 @@ describe('downsampleMinMax', () => {
   it('property: every value drawn is a real value, and the global extremes always survive', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }), { minLength: 1, maxLength: 3000 }),
+        fc.array(fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }), {
+          minLength: 1,
+          maxLength: 3000,
+        }),
         fc.integer({ min: 2, max: 400 }),
         (values, maxPoints) => {
           const axis = timeAxis(values.length, maxPoints);

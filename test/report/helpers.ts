@@ -98,7 +98,9 @@ export function syntheticResult(options: { strategies: number; seconds: number; 
     reproduce: 'squall run synthetic.yaml',
     versions: { squall: '0.0.0-test', node: 'v24', openai: '7' },
     faultWindows,
-    alertRules: [{ name: 'error-rate-warn', metric: 'error_rate', windowMs: 300_000, above: 0.1, severity: 'warn' }],
+    alertRules: [
+      { name: 'error-rate-warn', metric: 'error_rate', windowMs: 300_000, above: 0.1, severity: 'warn' },
+    ],
     strategies,
     partial: false,
     wall: { startedAt: '2026-01-01T00:00:00.000Z', wallMs: 1 },
@@ -111,8 +113,12 @@ function syntheticStrategy(
   rng: Rng,
   windows: Array<{ name: string; startMs: number; endMs: number }>,
 ): StrategyResult {
-  const column = (mean: number) => Array.from({ length: seconds }, () => Math.round(rng.uniform(0, 2 * mean)));
-  const failed = Object.fromEntries(FAILURE_CLASSES.map((c) => [c, column(2)])) as Record<FailureClass, number[]>;
+  const column = (mean: number) =>
+    Array.from({ length: seconds }, () => Math.round(rng.uniform(0, 2 * mean)));
+  const failed = Object.fromEntries(FAILURE_CLASSES.map((c) => [c, column(2)])) as Record<
+    FailureClass,
+    number[]
+  >;
   const series: SeriesJSON = {
     startMs: 0,
     seconds,
@@ -132,7 +138,13 @@ function syntheticStrategy(
   const summary: StrategySummary = {
     startMs: 0,
     durationMs: seconds * 1000,
-    requests: { offered: 33 * seconds, completed: 33 * seconds, inFlightAtEnd: 0, lateArrivals: 0, maxArrivalLagMs: 0 },
+    requests: {
+      offered: 33 * seconds,
+      completed: 33 * seconds,
+      inFlightAtEnd: 0,
+      lateArrivals: 0,
+      maxArrivalLagMs: 0,
+    },
     results: {
       success: 30 * seconds,
       failed_transient: 3 * seconds,
@@ -144,17 +156,29 @@ function syntheticStrategy(
       fallback_exhausted: 0,
       strategy_error: 0,
     },
-    failuresByClass: Object.fromEntries(FAILURE_CLASSES.map((c) => [c, 2 * seconds])) as Record<FailureClass, number>,
+    failuresByClass: Object.fromEntries(FAILURE_CLASSES.map((c) => [c, 2 * seconds])) as Record<
+      FailureClass,
+      number
+    >,
     successRate: rng.uniform(0.8, 0.99),
     goodputPerSec: rng.uniform(25, 33),
     amplification: rng.uniform(1, 2),
-    attempts: { total: 50 * seconds, byKind: { '200': 30 * seconds }, abandoned: 0, wastedRetries: rng.int(100), perRequest: [0, 1] },
+    attempts: {
+      total: 50 * seconds,
+      byKind: { '200': 30 * seconds },
+      abandoned: 0,
+      wastedRetries: rng.int(100),
+      perRequest: [0, 1],
+    },
     latencyMs: latency,
     successLatencyMs: latency,
     uncorrectedLatencyMs: latency,
     serviceTimeMs: latency,
     limiterWaitMs: latency,
-    latencySpectrum: [0, 50, 90, 99, 99.9, 99.99, 100].map((percentile, i) => ({ percentile, ms: 100 * (i + 1) })),
+    latencySpectrum: [0, 50, 90, 99, 99.9, 99.99, 100].map((percentile, i) => ({
+      percentile,
+      ms: 100 * (i + 1),
+    })),
     tokens: { billed: 1000, abandonedBilled: 0, duplicateBilledAttempts: 0 },
     cost: { pricePer1kTokens: 0.002, total: rng.uniform(1, 10), abandoned: 0 },
     recovery: windows.map((w) => ({ ...w, recoveryMs: rng.int(60_000) })),
@@ -184,7 +208,13 @@ function syntheticStrategy(
     summary,
     alerts: [
       {
-        rule: { name: 'error-rate-warn', metric: 'error_rate', windowMs: 300_000, above: 0.1, severity: 'warn' },
+        rule: {
+          name: 'error-rate-warn',
+          metric: 'error_rate',
+          windowMs: 300_000,
+          above: 0.1,
+          severity: 'warn',
+        },
         firings: [{ firedAtMs: windows[0]!.startMs + 60_000, clearedAtMs: windows[0]!.endMs + 60_000 }],
       },
     ],

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/runner/result.ts';
 import { renderCompareHtml, renderHtml, type ThresholdResult } from '../../src/report/index.ts';
 import type { RunPayload } from '../../src/report/payload.ts';
+import type { RunResult } from '../../src/runner/result.ts';
 import { formatGoDuration } from '../../src/util/duration.ts';
 import { smallRun } from './helpers.ts';
 
@@ -137,20 +137,31 @@ describe('renderHtml', () => {
     const ids = canvases.map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
     for (const m of canvases) expect(m[0]).toMatch(/role="img" aria-label="[^"]{20,}"/);
-    expect(html.match(/<summary>Numbers behind this chart<\/summary><div class="table-wrap"><table>/g)).toHaveLength(
-      canvases.length,
-    );
+    expect(
+      html.match(/<summary>Numbers behind this chart<\/summary><div class="table-wrap"><table>/g),
+    ).toHaveLength(canvases.length);
     const kinds = canvases.map((m) => m[2]);
     expect(kinds.filter((k) => k === 'traffic')).toHaveLength(result.strategies.length);
     expect(kinds.filter((k) => k === 'failures')).toHaveLength(result.strategies.length);
-    for (const k of ['success-by-strategy', 'latency-percentiles', 'spectrum', 'success-over-time', 'breaker', 'queue', 'fault-schedule', 'alerts']) {
+    for (const k of [
+      'success-by-strategy',
+      'latency-percentiles',
+      'spectrum',
+      'success-over-time',
+      'breaker',
+      'queue',
+      'fault-schedule',
+      'alerts',
+    ]) {
       expect(kinds, k).toContain(k);
     }
   });
 
   it('offers a zoom button per fault window that covers the window', () => {
     const html = renderHtml(result);
-    const m = html.match(/<button type="button" id="zoom-window-0" data-zoom-from="(\d+)" data-zoom-to="(\d+)">Zoom to storm/);
+    const m = html.match(
+      /<button type="button" id="zoom-window-0" data-zoom-from="(\d+)" data-zoom-to="(\d+)">Zoom to storm/,
+    );
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(60);
     expect(Number(m![2])).toBeGreaterThanOrEqual(120);
@@ -195,7 +206,12 @@ describe('renderCompareHtml', () => {
     expect(row).toContain('class="better"');
     expect(html.match(/<tr data-strategy=/g)).toHaveLength(result.strategies.length * 9);
     expect(html).not.toContain('Not like for like');
-    for (const id of ['chart-cmp-success', 'chart-cmp-p99', 'chart-cmp-spectrum', 'chart-cmp-success-over-time']) {
+    for (const id of [
+      'chart-cmp-success',
+      'chart-cmp-p99',
+      'chart-cmp-spectrum',
+      'chart-cmp-success-over-time',
+    ]) {
       expect(html).toContain(`id="${id}"`);
     }
   });

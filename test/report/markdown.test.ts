@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/runner/result.ts';
 import {
   fitMarkdown,
   MARKDOWN_MAX_BYTES,
@@ -7,6 +6,7 @@ import {
   renderMarkdown,
   type ThresholdResult,
 } from '../../src/report/index.ts';
+import type { RunResult } from '../../src/runner/result.ts';
 import { smallRun, syntheticResult } from './helpers.ts';
 
 let result: RunResult;
@@ -49,7 +49,9 @@ describe('renderMarkdown', () => {
     });
     expect(md).toContain('### Thresholds: ❌ 1 of 2 failed');
     const lines = md.split('\n');
-    const fail = lines.findIndex((l) => l.startsWith('| ❌ | naive-fixed-2s | `p(95) < 800` | 912.5 | < 800 |'));
+    const fail = lines.findIndex((l) =>
+      l.startsWith('| ❌ | naive-fixed-2s | `p(95) < 800` | 912.5 | < 800 |'),
+    );
     const pass = lines.findIndex((l) => l.startsWith('| ✅ | expo-jitter-breaker |'));
     expect(fail).toBeGreaterThan(0);
     expect(pass).toBeGreaterThan(fail);
@@ -63,7 +65,8 @@ describe('renderMarkdown', () => {
     expect(md).toMatch(/> ⚠️ \*\*Truncated:\*\* \d+ more lines left out to stay under 64 KiB/);
     expect(md.match(/^\| ❌ /gm)).toHaveLength(6);
     // Every kept table row is whole.
-    for (const line of md.split('\n').filter((l) => l.startsWith('| '))) expect(line.endsWith(' |')).toBe(true);
+    for (const line of md.split('\n').filter((l) => l.startsWith('| ')))
+      expect(line.endsWith(' |')).toBe(true);
   });
 
   it('is not truncated when it fits', () => {

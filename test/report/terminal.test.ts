@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/runner/result.ts';
 import { renderTerminalTable, type ThresholdResult, VERDICT_COLUMNS } from '../../src/report/index.ts';
+import type { RunResult } from '../../src/runner/result.ts';
 import { smallRun } from './helpers.ts';
 
 let result: RunResult;
@@ -8,7 +8,6 @@ beforeAll(async () => {
   result = await smallRun();
 });
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 const thresholds: ThresholdResult[] = [

@@ -1,21 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/runner/result.ts';
 import { type VerdictKey, verdictTable } from '../../src/report/index.ts';
+import type { RunResult } from '../../src/runner/result.ts';
 import { syntheticResult } from './helpers.ts';
 
 /** A synthetic run whose strategies carry the given values in one place each. */
 function runWith(edit: Array<(r: RunResult['strategies'][number]) => void>): RunResult {
   const r = syntheticResult({ strategies: edit.length, seconds: 60 });
-  r.strategies.forEach((s, i) => edit[i]!(s));
+  for (const [i, s] of r.strategies.entries()) edit[i]!(s);
   return r;
 }
 
 const success = (v: number | null) => (s: RunResult['strategies'][number]) => {
   s.summary.successRate = v;
 };
-const recovery = (...ms: Array<number | null>) => (s: RunResult['strategies'][number]) => {
-  s.summary.recovery = ms.map((recoveryMs, i) => ({ name: `w${i}`, startMs: 0, endMs: 1000, recoveryMs }));
-};
+const recovery =
+  (...ms: Array<number | null>) =>
+  (s: RunResult['strategies'][number]) => {
+    s.summary.recovery = ms.map((recoveryMs, i) => ({ name: `w${i}`, startMs: 0, endMs: 1000, recoveryMs }));
+  };
 
 function bestOf(r: RunResult, key: VerdictKey): boolean[] {
   return verdictTable(r).rows.map((row) => row.cells[key].best);
@@ -23,8 +25,16 @@ function bestOf(r: RunResult, key: VerdictKey): boolean[] {
 
 describe('verdictTable best marking', () => {
   it.each([
-    { name: 'higher success wins', edits: [success(0.9), success(0.95), success(0.8)], best: [false, true, false] },
-    { name: 'ties are all marked', edits: [success(0.95), success(0.95), success(0.8)], best: [true, true, false] },
+    {
+      name: 'higher success wins',
+      edits: [success(0.9), success(0.95), success(0.8)],
+      best: [false, true, false],
+    },
+    {
+      name: 'ties are all marked',
+      edits: [success(0.95), success(0.95), success(0.8)],
+      best: [true, true, false],
+    },
     { name: 'all equal marks nothing', edits: [success(0.9), success(0.9)], best: [false, false] },
     { name: 'a single strategy is not "best"', edits: [success(0.9)], best: [false] },
     { name: 'no value is never best', edits: [success(null), success(0.5)], best: [false, false] },
