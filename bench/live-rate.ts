@@ -26,13 +26,30 @@ const upstream = upstreamConfigFrom('live-bench', {
   rate_limits: { requests_per_min: 10_000_000, tokens_per_min: 2_000_000_000 },
   capacity: { max_concurrent: 100_000, max_queue: 0 },
 });
-const mix = { ...DEFAULT_MIX, promptTokens: { kind: 'fixed' as const, value: 100 }, maxTokens: { kind: 'fixed' as const, value: 64 } };
+const mix = {
+  ...DEFAULT_MIX,
+  promptTokens: { kind: 'fixed' as const, value: 100 },
+  maxTokens: { kind: 'fixed' as const, value: 64 },
+};
 
 async function hold(ratePerMin: number, seconds: number) {
   const durationMs = seconds * 1000;
-  const traffic = createTraffic({ model: 'open', arrivals: { kind: 'constant', ratePerSec: ratePerMin / 60 }, mix }, durationMs, 'live');
+  const traffic = createTraffic(
+    { model: 'open', arrivals: { kind: 'constant', ratePerSec: ratePerMin / 60 }, mix },
+    durationMs,
+    'live',
+  );
   const r = await runStrategyLive({
-    strategy: await buildStrategy({ name: 'expo', policies: [{ type: 'retry', maxAttempts: 3, backoff: { kind: 'exponential', baseMs: 100, capMs: 2000, jitter: 'full' } }] }),
+    strategy: await buildStrategy({
+      name: 'expo',
+      policies: [
+        {
+          type: 'retry',
+          maxAttempts: 3,
+          backoff: { kind: 'exponential', baseMs: 100, capMs: 2000, jitter: 'full' },
+        },
+      ],
+    }),
     usesGlobals: false,
     traffic,
     upstream,
@@ -70,7 +87,9 @@ console.table(rows.map(({ lagP99: _l, completedShare: _c, ...r }) => r));
 // autocannon's maximum against the same kind of server (a separate process, no latency) for reference.
 const servers = fileURLToPath(new URL('./servers.ts', import.meta.url));
 const child: ChildProcess = fork(servers, ['mock'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+const port = await new Promise<number>((resolve) =>
+  child.once('message', (m) => resolve((m as { port: number }).port)),
+);
 const ac = await autocannon({
   url: `http://127.0.0.1:${port}/v1/chat/completions`,
   method: 'POST',

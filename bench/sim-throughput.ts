@@ -21,14 +21,30 @@ const sdkMinutes = arg('sdk-minutes', 20);
 
 const STRATEGIES = [
   { name: 'naive-fixed-2s', preset: 'naive-fixed' },
-  { name: 'expo-full-jitter', policies: [{ type: 'retry', maxAttempts: 4, backoff: { kind: 'exponential', baseMs: 1000, capMs: 60000, jitter: 'full' } }] },
+  {
+    name: 'expo-full-jitter',
+    policies: [
+      {
+        type: 'retry',
+        maxAttempts: 4,
+        backoff: { kind: 'exponential', baseMs: 1000, capMs: 60000, jitter: 'full' },
+      },
+    ],
+  },
   { name: 'openai-sdk-preset', preset: 'openai-sdk' },
   { name: 'seed-article-breaker', preset: 'seed-article' },
   { name: 'aws-standard', preset: 'aws-standard' },
-  { name: 'limiter-queue', policies: [
-    { type: 'queue', workers: 64, maxQueue: 5000, whenFull: 'reject', maxWaitMs: 120000 },
-    { type: 'retry', maxAttempts: 3, backoff: { kind: 'exponential', baseMs: 500, capMs: 8000, jitter: 'equal' } },
-  ] },
+  {
+    name: 'limiter-queue',
+    policies: [
+      { type: 'queue', workers: 64, maxQueue: 5000, whenFull: 'reject', maxWaitMs: 120000 },
+      {
+        type: 'retry',
+        maxAttempts: 3,
+        backoff: { kind: 'exponential', baseMs: 500, capMs: 8000, jitter: 'equal' },
+      },
+    ],
+  },
 ];
 
 function plan(durationMin: number, strategies: object[], sdk: boolean): Plan {
@@ -39,19 +55,49 @@ function plan(durationMin: number, strategies: object[], sdk: boolean): Plan {
     durationMs: durationMin * 60_000,
     drainMs: 120_000,
     requestDeadlineMs: 300_000,
-    traffic: { model: 'open', arrivals: { kind: 'constant', ratePerSec: 2000 / 60 }, mix: { ...DEFAULT_MIX, users: { count: 1000 }, features: [{ name: 'chat', weight: 3 }, { name: 'search', weight: 1 }] } },
+    traffic: {
+      model: 'open',
+      arrivals: { kind: 'constant', ratePerSec: 2000 / 60 },
+      mix: {
+        ...DEFAULT_MIX,
+        users: { count: 1000 },
+        features: [
+          { name: 'chat', weight: 3 },
+          { name: 'search', weight: 1 },
+        ],
+      },
+    },
     // The article's 429 storm, plus the random brownouts of a realistic week.
     upstream: upstreamConfigFrom('2000rpm', {
       rate_limits: { requests_per_min: 3000, tokens_per_min: 5_000_000 },
       latency: { median: '800ms', p99: '6s' },
       capacity: { max_concurrent: 400, max_queue: 800 },
       phases: [
-        { name: 'singles-day-storm', start: '20m', end: '50m', rate_limits: { requests_per_min: 1200 }, ramp_up: '2m', faults: { '503': 0.05 } },
-        { name: 'flapping', start: '70m', end: '90m', faults: { '500': 0.5 }, flap: { on: '30s', off: '90s' } },
+        {
+          name: 'singles-day-storm',
+          start: '20m',
+          end: '50m',
+          rate_limits: { requests_per_min: 1200 },
+          ramp_up: '2m',
+          faults: { '503': 0.05 },
+        },
+        {
+          name: 'flapping',
+          start: '70m',
+          end: '90m',
+          faults: { '500': 0.5 },
+          flap: { on: '30s', off: '90s' },
+        },
       ],
-      incidents: [{ name: 'brownout', mtbf: '30m', mttr: '2m', horizon: '2h', faults: { '500': 0.3, timeout: 0.02 } }],
+      incidents: [
+        { name: 'brownout', mtbf: '30m', mttr: '2m', horizon: '2h', faults: { '500': 0.3, timeout: 0.02 } },
+      ],
     }),
-    strategies: strategies.map((s) => ({ name: (s as { name: string }).name, usesGlobals: sdk, build: () => buildStrategy(s) })),
+    strategies: strategies.map((s) => ({
+      name: (s as { name: string }).name,
+      usesGlobals: sdk,
+      build: () => buildStrategy(s),
+    })),
     reproduce: 'node bench/sim-throughput.ts',
   };
 }
@@ -72,14 +118,16 @@ console.table(
     'p99 ms': Math.round(s.summary.latencyMs.p99 ?? 0),
   })),
 );
-const simSeconds = (minutes * 60 * STRATEGIES.length);
+const simSeconds = minutes * 60 * STRATEGIES.length;
 console.log(
   `built-in strategies: ${STRATEGIES.length} x ${minutes} min at 2000 rpm = ${offered} logical requests, ${attempts} attempts in ${(wallMs / 1000).toFixed(2)} s wall ` +
     `(goal <= 10 s); ${(simSeconds / (wallMs / 1000)).toFixed(0)} simulated s per wall s; ${Math.round(offered / (wallMs / 1000))} requests/s; peak RSS ${rssMb.toFixed(0)} MB (goal <= 512 MB)`,
 );
 
 const t1 = performance.now();
-const sdk = await runExperiment(plan(sdkMinutes, [{ name: 'real-openai-sdk', adapter: { type: 'openai-sdk' } }], true));
+const sdk = await runExperiment(
+  plan(sdkMinutes, [{ name: 'real-openai-sdk', adapter: { type: 'openai-sdk' } }], true),
+);
 const sdkWallMs = performance.now() - t1;
 const sdkRate = sdk.strategies[0]!.summary.requests.offered / (sdkWallMs / 1000);
 const builtinRate = offered / (wallMs / 1000);

@@ -2,16 +2,15 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFil
 import { dirname, join } from 'node:path';
 import { SquallError } from '../errors.ts';
 import type { ThresholdResult } from '../metrics/thresholds.ts';
-import type { ResultFile } from '../scenario/plan.ts';
 import { renderJunit } from '../report/junit.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../runner/result.ts';
+import type { ResultFile } from '../scenario/plan.ts';
 
 /**
  * The report folder a run writes (`result.json`, `report.html`, `summary.md`, `junit.xml`), written
  * atomically, and the renderers it uses. The renderers live in src/report/ and are loaded lazily by
  * name, so the CLI keeps working (with plain built-in renderings) while a renderer is missing.
  */
-
 
 type Render = (result: RunResult, options: Record<string, unknown>) => string;
 type RenderCompare = (baseline: RunResult, candidate: RunResult, options: Record<string, unknown>) => string;
@@ -46,13 +45,18 @@ export async function loadRenderers(): Promise<Renderers> {
     renderMarkdown: (found.renderMarkdown as Render | undefined) ?? fallbackMarkdown,
     renderTerminalTable: (found.renderTerminalTable as Render | undefined) ?? fallbackTerminal,
     ...(found.renderCompareHtml ? { renderCompareHtml: found.renderCompareHtml as RenderCompare } : {}),
-    ...(found.renderCompareMarkdown ? { renderCompareMarkdown: found.renderCompareMarkdown as RenderCompare } : {}),
+    ...(found.renderCompareMarkdown
+      ? { renderCompareMarkdown: found.renderCompareMarkdown as RenderCompare }
+      : {}),
   };
   return cached;
 }
 
 /** The renderers' options: verdicts, and the success-rate interval per strategy when several seeds ran. */
-export function renderOptions(file: ResultFile): { thresholds: ThresholdResult[]; seedsCI?: Record<string, { low: number; high: number }> } {
+export function renderOptions(file: ResultFile): {
+  thresholds: ThresholdResult[];
+  seedsCI?: Record<string, { low: number; high: number }>;
+} {
   const thresholds = file.thresholds ?? [];
   if (!file.seedsCI) return { thresholds };
   const seedsCI: Record<string, { low: number; high: number }> = {};
@@ -94,7 +98,10 @@ export async function writeReportDir(
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
 /** Appends to `$GITHUB_STEP_SUMMARY` when set, never growing it past 1 MiB. Returns what happened. */
-export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = process.env): 'written' | 'truncated' | 'skipped' | 'unset' {
+export function appendStepSummary(
+  markdown: string,
+  env: NodeJS.ProcessEnv = process.env,
+): 'written' | 'truncated' | 'skipped' | 'unset' {
   const path = env.GITHUB_STEP_SUMMARY;
   if (!path) return 'unset';
   let size = 0;
@@ -105,7 +112,8 @@ export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = pro
   }
   const room = STEP_SUMMARY_LIMIT_BYTES - size;
   const bytes = Buffer.byteLength(markdown);
-  const note = '\n\n_squall: summary truncated to fit GitHub\u2019s 1 MiB step-summary limit; see the uploaded report._\n';
+  const note =
+    '\n\n_squall: summary truncated to fit GitHub\u2019s 1 MiB step-summary limit; see the uploaded report._\n';
   if (bytes + 2 <= room) {
     appendFileSync(path, `${markdown}\n\n`);
     return 'written';
@@ -133,9 +141,13 @@ export function readResultFile(path: string): ResultFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `${path}: cannot read the result (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-      hint: 'pass the result.json of a run, e.g. reports/<scenario>/<timestamp>/result.json',
-    });
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `${path}: cannot read the result (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      {
+        hint: 'pass the result.json of a run, e.g. reports/<scenario>/<timestamp>/result.json',
+      },
+    );
   }
   let data: unknown;
   try {
@@ -150,7 +162,9 @@ export function readResultFile(path: string): ResultFile {
   if (!r || typeof r !== 'object' || Array.isArray(r)) problems.push('not a JSON object');
   else {
     if (r.schemaVersion !== RESULT_SCHEMA_VERSION)
-      problems.push(`schemaVersion is ${JSON.stringify(r.schemaVersion)}, this squall reads ${RESULT_SCHEMA_VERSION}`);
+      problems.push(
+        `schemaVersion is ${JSON.stringify(r.schemaVersion)}, this squall reads ${RESULT_SCHEMA_VERSION}`,
+      );
     if (!r.scenario || typeof r.scenario.name !== 'string') problems.push('no scenario.name');
     if (!Array.isArray(r.strategies)) problems.push('no strategies list');
     else
@@ -160,9 +174,13 @@ export function readResultFile(path: string): ResultFile {
       });
   }
   if (problems.length > 0) {
-    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `${path}: not a squall result.json: ${problems.join('; ')}`, {
-      hint: 'pass the result.json that `squall run` wrote',
-    });
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `${path}: not a squall result.json: ${problems.join('; ')}`,
+      {
+        hint: 'pass the result.json that `squall run` wrote',
+      },
+    );
   }
   return r as ResultFile;
 }
@@ -180,7 +198,12 @@ const HEAD = ['strategy', 'success', 'p50', 'p99', 'amplification', 'retries', '
 function rows(result: RunResult): Row[] {
   return result.strategies.map((s) => {
     const m = s.summary;
-    const rec = m.recovery.length === 0 ? '–' : m.recovery.some((w) => w.recoveryMs === null) ? 'never' : ms(Math.max(...m.recovery.map((w) => w.recoveryMs ?? 0)));
+    const rec =
+      m.recovery.length === 0
+        ? '–'
+        : m.recovery.some((w) => w.recoveryMs === null)
+          ? 'never'
+          : ms(Math.max(...m.recovery.map((w) => w.recoveryMs ?? 0)));
     return {
       name: s.name,
       cells: [
@@ -228,6 +251,7 @@ function fallbackHtml(result: RunResult, options: Record<string, unknown>): stri
 function fallbackTerminal(result: RunResult, options: Record<string, unknown>): string {
   const all = [{ name: HEAD[0]!, cells: HEAD.slice(1) }, ...rows(result)];
   const widths = HEAD.map((_, i) => Math.max(...all.map((r) => (i === 0 ? r.name : r.cells[i - 1]!).length)));
-  const line = (r: Row) => [r.name.padEnd(widths[0]!), ...r.cells.map((c, i) => c.padStart(widths[i + 1]!))].join('  ');
+  const line = (r: Row) =>
+    [r.name.padEnd(widths[0]!), ...r.cells.map((c, i) => c.padStart(widths[i + 1]!))].join('  ');
   return `${[...all.map(line), ...thresholdLines(options)].join('\n')}\n`;
 }

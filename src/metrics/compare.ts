@@ -121,8 +121,14 @@ function deltaInterval(
     }
     return diffs.length > 1 ? tInterval(diffs, confidence) : null;
   }
-  const b = tInterval(base.filter((v): v is number => v !== null), confidence);
-  const c = tInterval(cand.filter((v): v is number => v !== null), confidence);
+  const b = tInterval(
+    base.filter((v): v is number => v !== null),
+    confidence,
+  );
+  const c = tInterval(
+    cand.filter((v): v is number => v !== null),
+    confidence,
+  );
   if (!b || !c || b.n < 2 || c.n < 2) return null;
   // Welch: unequal variances, Welch–Satterthwaite degrees of freedom.
   const vb = b.sd ** 2 / b.n;
@@ -217,7 +223,9 @@ export function comparisonMarkdown(cmp: Comparison, verdicts: readonly Threshold
       const unit = m.metric.startsWith('p(') ? 'ms' : unitOf({ kind: 'metric', metric: m.metric });
       const v = (x: number | null) => (x === null ? '–' : fmt(x, unit));
       const ci = m.interval ? `${signed(m.interval.low, unit)} … ${signed(m.interval.high, unit)}` : '–';
-      lines.push(`| ${s.name} | ${m.metric} | ${v(m.baseline)} | ${v(m.candidate)} | ${m.delta === null ? '–' : signed(m.delta, unit)} | ${ci} |`);
+      lines.push(
+        `| ${s.name} | ${m.metric} | ${v(m.baseline)} | ${v(m.candidate)} | ${m.delta === null ? '–' : signed(m.delta, unit)} | ${ci} |`,
+      );
     }
   }
   if (cmp.onlyInBaseline.length) lines.push('', `Only in the baseline: ${cmp.onlyInBaseline.join(', ')}`);
@@ -227,4 +235,35 @@ export function comparisonMarkdown(cmp: Comparison, verdicts: readonly Threshold
     for (const t of verdicts) lines.push(`- ${t.pass ? '✓' : '✗'} \`${t.expression}\`: ${t.message}`);
   }
   return `${lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n')}\n`;
+}
+
+/**
+ * What the report module's comparison does not show: the confidence intervals of the changes (when
+ * seeds allow) and the `--fail-on` verdicts. Appended to its Markdown.
+ */
+export function comparisonExtrasMarkdown(cmp: Comparison, verdicts: readonly ThresholdResult[]): string {
+  const lines: string[] = [];
+  const withCi = cmp.strategies.flatMap((s) =>
+    s.metrics.filter((m) => m.interval).map((m) => ({ s: s.name, m })),
+  );
+  if (withCi.length > 0) {
+    lines.push(
+      '',
+      '### Changes with 95% confidence intervals',
+      '',
+      '| strategy | metric | change | 95% CI |',
+      '|---|---|---:|---:|',
+    );
+    for (const { s, m } of withCi) {
+      const unit = m.metric.startsWith('p(') ? 'ms' : unitOf({ kind: 'metric', metric: m.metric });
+      lines.push(
+        `| ${s} | ${m.metric} | ${m.delta === null ? '–' : signed(m.delta, unit)} | ${signed(m.interval!.low, unit)} … ${signed(m.interval!.high, unit)} |`,
+      );
+    }
+  }
+  if (verdicts.length > 0) {
+    lines.push('', '### Regression checks', '');
+    for (const t of verdicts) lines.push(`- ${t.pass ? '✓' : '✗'} \`${t.expression}\`: ${t.message}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }

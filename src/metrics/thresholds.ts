@@ -408,11 +408,7 @@ function evaluateOne(
   const metric = labelOf(left);
   const literalLimit = right.kind === 'literal' ? right.value : Number.NaN;
   const base = { strategy: left.strategy, expression: expr.source, metric, op: expr.op };
-  const fail = (
-    message: string,
-    observed: number | null = null,
-    limit = literalLimit,
-  ): ThresholdResult => ({
+  const fail = (message: string, observed: number | null = null, limit = literalLimit): ThresholdResult => ({
     ...base,
     observed,
     limit,

@@ -87,7 +87,10 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
       alerts: evaluateAlerts(r.summary.series, alertRules),
       partial: r.partial,
       strategyErrors: r.strategyErrors,
-      wall: { wallMs: Math.round(r.wallMs), ...(plan.mode === 'live' ? { arrivalLagMs: r.arrivalLagMs } : {}) },
+      wall: {
+        wallMs: Math.round(r.wallMs),
+        ...(plan.mode === 'live' ? { arrivalLagMs: r.arrivalLagMs } : {}),
+      },
     });
   }
   return {

@@ -94,7 +94,9 @@ export function parseText<S extends z.ZodType>(file: string, text: string, schem
       }
       continue;
     }
-    const pos = position(doc, path, lineCounter, false);
+    // A custom issue about a key itself (unknown field, wrong spelling) points at the key, not its value.
+    const atKey = (issue as { params?: { atKey?: boolean } }).params?.atKey === true;
+    const pos = position(doc, path, lineCounter, atKey);
     const found = valueAt(data, path);
     problems.push({
       file,

@@ -43,14 +43,18 @@ export function loadScenario(file: string): LoadedScenario {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SquallError('ERR_SQUALL_SCENARIO_FILE', `${file}: cannot read the scenario (${code ?? String(e)})`, {
-      hint:
-        code === 'ENOENT'
-          ? 'check the path; `squall init` writes a starter scenario'
-          : code === 'EISDIR'
-            ? 'pass scenario files, e.g. scenarios/ci/*.yaml'
-            : undefined,
-    });
+    throw new SquallError(
+      'ERR_SQUALL_SCENARIO_FILE',
+      `${file}: cannot read the scenario (${code ?? String(e)})`,
+      {
+        hint:
+          code === 'ENOENT'
+            ? 'check the path; `squall init` writes a starter scenario'
+            : code === 'EISDIR'
+              ? 'pass scenario files, e.g. scenarios/ci/*.yaml'
+              : undefined,
+      },
+    );
   }
   return parseScenario(file, text);
 }
@@ -148,7 +152,10 @@ export interface ScenarioRunOptions extends PlanOptions {
 }
 
 /** Runs a validated scenario over its seeds (stopping early on abort) and evaluates its thresholds. */
-export async function runScenario(loaded: LoadedScenario, options: ScenarioRunOptions = {}): Promise<ScenarioRun> {
+export async function runScenario(
+  loaded: LoadedScenario,
+  options: ScenarioRunOptions = {},
+): Promise<ScenarioRun> {
   const seeds = seedsOf(loaded, options);
   const reproduce = reproduceCommand(loaded, seeds);
   await preflight(toPlan(loaded, seeds[0]!, reproduce));

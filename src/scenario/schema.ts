@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { SquallError } from '../errors.ts';
-import { type ThresholdSpec, ThresholdSyntaxError, namedStrategies, parseThreshold } from '../metrics/thresholds.ts';
+import {
+  namedStrategies,
+  parseThreshold,
+  type ThresholdSpec,
+  ThresholdSyntaxError,
+} from '../metrics/thresholds.ts';
 import { buildStrategySync } from '../strategies/build.ts';
 import { checkStrategyConfig, type StrategyConfig } from '../strategies/config.ts';
 import { trafficSchema } from '../traffic/index.ts';
@@ -47,7 +52,11 @@ function snakeWords(text: string, keep: string): string {
   return text.replace(/\b[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+\b/g, (w) => (w === keep ? w : camelToSnake(w)));
 }
 
-function convertKeys(value: unknown, path: Array<string | number>, camelKeys: Array<Array<string | number>>): unknown {
+function convertKeys(
+  value: unknown,
+  path: Array<string | number>,
+  camelKeys: Array<Array<string | number>>,
+): unknown {
   if (Array.isArray(value)) return value.map((v, i) => convertKeys(v, [...path, i], camelKeys));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -84,7 +93,7 @@ const strategyEntry = z.unknown().transform((raw, ctx): StrategyConfig => {
       code: 'custom',
       path: p,
       message: `keys are snake_case in a scenario file, found "${key}"`,
-      params: { hint: `did you mean \`${camelToSnake(key)}\`?` },
+      params: { hint: `did you mean \`${camelToSnake(key)}\`?`, atKey: true },
     });
   }
   const name = (raw as { name?: unknown } | null)?.name;
@@ -95,7 +104,10 @@ const strategyEntry = z.unknown().transform((raw, ctx): StrategyConfig => {
       code: 'custom',
       path: issuePath(issue.path),
       message: snakeWords(issue.message, keep),
-      ...(issue.hint ? { params: { hint: snakeWords(issue.hint, keep).replace(/"([a-z0-9_]+)"\?/, '`$1`?') } } : {}),
+      params: {
+        ...(issue.hint ? { hint: snakeWords(issue.hint, keep).replace(/"([a-z0-9_]+)"\?/, '`$1`?') } : {}),
+        atKey: /^unknown (field|fallback route) /.test(issue.message),
+      },
     });
   }
   // Keep the name of an invalid strategy, so thresholds naming it are not reported as well.
@@ -142,7 +154,9 @@ const thresholdsSection = z.unknown().transform((raw, ctx): ThresholdSpec[] => {
           code: 'custom',
           path: at,
           message: `expected a threshold expression (a string), found ${describe(item)}`,
-          params: { hint: 'quote expressions that start with a quote: \'"a".success_rate > "b".success_rate\'' },
+          params: {
+            hint: 'quote expressions that start with a quote: \'"a".success_rate > "b".success_rate\'',
+          },
         });
         return;
       }
@@ -156,7 +170,8 @@ const thresholdsSection = z.unknown().transform((raw, ctx): ThresholdSpec[] => {
   };
   if (Array.isArray(raw)) addList(raw, null, []);
   else if (raw && typeof raw === 'object') {
-    for (const [key, list] of Object.entries(raw)) addList(list, THRESHOLD_ALL_KEYS.includes(key) ? null : key, [key]);
+    for (const [key, list] of Object.entries(raw))
+      addList(list, THRESHOLD_ALL_KEYS.includes(key) ? null : key, [key]);
   } else {
     ctx.addIssue({
       code: 'custom',
@@ -194,7 +209,9 @@ export const scenarioSchema = z
       })
       .optional(),
     description: z.string().optional(),
-    seed: z.union([z.number().int(), z.string().min(1)]).optional(),
+    seed: z
+      .union([z.number().int(), z.string().min(1)], { error: 'expected a whole number or a string' })
+      .optional(),
     seeds: z.number().int().min(1).max(MAX_SEEDS).optional(),
     duration: durationMs,
     drain: durationMs.optional(),
@@ -210,6 +227,7 @@ export const scenarioSchema = z
   .superRefine(
     (s, ctx) => {
       // Runs even when fields are invalid (every problem at once), so nothing here trusts a field's type.
+      if (!s || typeof s !== 'object') return;
       if (typeof s.duration === 'number' && (s.duration <= 0 || s.duration > MAX_DURATION_MS)) {
         ctx.addIssue({
           code: 'custom',
@@ -236,7 +254,9 @@ export const scenarioSchema = z
             code: 'custom',
             path: ['strategies', i, 'name'],
             message: `"${name}" is already the name of strategies[${names.get(name)}]`,
-            params: { hint: 'every strategy needs its own name; reports and thresholds refer to them by name' },
+            params: {
+              hint: 'every strategy needs its own name; reports and thresholds refer to them by name',
+            },
           });
         } else names.set(name, i);
         if (!SLUG.test(name)) {
@@ -259,7 +279,7 @@ export const scenarioSchema = z
             code: 'custom',
             path: ['thresholds', spec.scope],
             message: `thresholds are listed under "${spec.scope}", which is not a strategy (nor all or compare); ${unknownRef(spec.scope)}`,
-            params: { hint: hintName(spec.scope, known) },
+            params: { hint: hintName(spec.scope, known), atKey: true },
           });
           continue;
         }

@@ -103,7 +103,8 @@ const phaseSchema = z
   })
   .superRefine(
     (p, ctx) => {
-      if (typeof p.start === 'number' && typeof p.end === 'number' && p.end <= p.start) {
+      // Runs even when the phase is not an object (`when`), so check before reading it.
+      if (p && typeof p.start === 'number' && typeof p.end === 'number' && p.end <= p.start) {
         ctx.addIssue({
           code: 'custom',
           path: ['end'],

@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.ts';
-import { compareResults, comparisonMarkdown, evaluateFailOn } from '../../metrics/compare.ts';
+import {
+  compareResults,
+  comparisonExtrasMarkdown,
+  comparisonMarkdown,
+  evaluateFailOn,
+} from '../../metrics/compare.ts';
 import { parseThreshold, type ThresholdExpr, ThresholdSyntaxError } from '../../metrics/thresholds.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadRenderers, readResultFile, writeAtomic } from '../reports.ts';
@@ -70,14 +75,18 @@ export async function compareCommand(
   const cmp = compareResults(baseline, candidate);
   const verdicts = evaluateFailOn(exprs, cmp);
   const r = await loadRenderers();
+  const extras = comparisonExtrasMarkdown(cmp, verdicts);
   const markdown = r.renderCompareMarkdown
-    ? r.renderCompareMarkdown(baseline, candidate, { comparison: cmp, verdicts })
+    ? `${r.renderCompareMarkdown(baseline, candidate, {}).trimEnd()}\n${extras}`
     : comparisonMarkdown(cmp, verdicts);
   if (opts.format === 'md') process.stdout.write(markdown);
   if (opts.out) {
+    const pre = (text: string) => `<pre>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`;
     const html = r.renderCompareHtml
-      ? r.renderCompareHtml(baseline, candidate, { comparison: cmp, verdicts })
-      : `<!doctype html><html><head><meta charset="utf-8"><title>squall compare</title></head><body><pre>${markdown.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre></body></html>\n`;
+      ? r
+          .renderCompareHtml(baseline, candidate, {})
+          .replace(/<\/body>/i, `${extras ? pre(extras) : ''}</body>`)
+      : `<!doctype html><html><head><meta charset="utf-8"><title>squall compare</title></head><body>${pre(markdown)}</body></html>\n`;
     writeAtomic(join(opts.out, 'compare.md'), markdown);
     writeAtomic(join(opts.out, 'compare.html'), html);
     process.stdout.write(`compare: ${opts.out}\n`);

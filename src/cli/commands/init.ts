@@ -4,7 +4,7 @@ import { SquallError } from '../../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 
 /** The starter scenario `squall init` writes: valid as written, every section commented. */
-export const STARTER_SCENARIO = `# yaml-language-server: $schema=https://raw.githubusercontent.com/squall-dev/squall/main/scenarios/schema.json
+export const STARTER_SCENARIO = `# yaml-language-server: $schema=./node_modules/squall/scenarios/schema.json
 # A squall scenario: one file holds the whole experiment. Run it with \`squall run scenario.yaml\`.
 # Durations: 500ms, 30s, 5m, 2h. Rates: 2000/min, 30/s. Probabilities: 0.3 or "30%".
 name: my-first-scenario
@@ -76,7 +76,9 @@ export function initCommand(file: string): number {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SquallError(
       'ERR_SQUALL_INVALID_CONFIG',
-      code === 'EEXIST' ? `${file} already exists; not overwriting it` : `cannot write ${file} (${code ?? String(e)})`,
+      code === 'EEXIST'
+        ? `${file} already exists; not overwriting it`
+        : `cannot write ${file} (${code ?? String(e)})`,
       { hint: code === 'EEXIST' ? 'pass another file name: squall init my-scenario.yaml' : undefined },
     );
   }

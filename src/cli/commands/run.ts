@@ -75,14 +75,20 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
     }
   }
   if (invalid > 0) {
-    process.stderr.write(`squall: ${invalid} of ${files.length} scenario files are invalid; nothing was run\n`);
+    process.stderr.write(
+      `squall: ${invalid} of ${files.length} scenario files are invalid; nothing was run\n`,
+    );
     return EXIT.invalidInput;
   }
   for (const l of loaded) {
     if ((opts.mode ?? l.scenario.mode ?? 'sim') === 'live') {
-      throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `${l.file}: live mode is not supported by \`squall run\` yet`, {
-        hint: 'use --mode sim, or point your own client at `squall serve` for real-time tests',
-      });
+      throw new SquallError(
+        'ERR_SQUALL_INVALID_CONFIG',
+        `${l.file}: live mode is not supported by \`squall run\` yet`,
+        {
+          hint: 'use --mode sim, or point your own client at `squall serve` for real-time tests',
+        },
+      );
     }
   }
 
@@ -122,13 +128,15 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
           }),
         );
       } else {
-        for (const t of bad) process.stderr.write(`✗ ${l.name} ${t.strategy}: ${t.expression}: ${t.message}\n`);
+        for (const t of bad)
+          process.stderr.write(`✗ ${l.name} ${t.strategy}: ${t.expression}: ${t.message}\n`);
       }
       const passed = run.thresholds.length - bad.length;
       process.stdout.write(
         `${run.thresholds.length ? `thresholds: ${passed} passed, ${bad.length} failed; ` : ''}report: ${dir}\n`,
       );
-      if (bad.length > 0) process.stdout.write(`reproduce: ${run.result.reproduce}\n`);
+      // The table already says how to reproduce; quiet output needs it spelt out.
+      if (bad.length > 0 && opts.quiet) process.stdout.write(`reproduce: ${run.result.reproduce}\n`);
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -44,6 +44,7 @@ export async function validateCommand(files: string[]): Promise<number> {
       );
     }
   }
-  if (invalid > 0 && files.length > 1) process.stderr.write(`squall: ${invalid} of ${files.length} files are invalid\n`);
+  if (invalid > 0 && files.length > 1)
+    process.stderr.write(`squall: ${invalid} of ${files.length} files are invalid\n`);
   return invalid > 0 ? EXIT.invalidInput : EXIT.ok;
 }
