@@ -147,6 +147,8 @@ export interface ScenarioRun {
 }
 
 export interface ScenarioRunOptions extends PlanOptions {
+  /** Overrides the file's `mode` (`--mode`). */
+  mode?: 'sim' | 'live';
   signal?: AbortSignal;
   onProgress?: (p: Progress, seedIndex: number, seedCount: number) => void;
 }
@@ -164,10 +166,13 @@ export async function runScenario(
     if (options.signal?.aborted && runs.length > 0) break;
     const onProgress = options.onProgress;
     runs.push(
-      await runExperiment(toPlan(loaded, seed, reproduce), {
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, seeds.length) } : {}),
-      }),
+      await runExperiment(
+        { ...toPlan(loaded, seed, reproduce), mode: options.mode ?? loaded.scenario.mode ?? 'sim' },
+        {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, seeds.length) } : {}),
+        },
+      ),
     );
   }
   const partial = runs.some((r) => r.partial) || runs.length < seeds.length;

@@ -155,12 +155,40 @@ describe('squall run', () => {
 
   it.each([
     [['run', 'no/such/file.yaml'], /cannot read the scenario \(ENOENT\)/],
-    [['run', join(SCENARIOS, 'ci/smoke.yaml'), '--mode', 'live'], /live mode is not supported/],
+    [['run', join(SCENARIOS, 'ci/smoke.yaml'), '--mode', 'warp'], /--mode: expected sim or live/],
     [['run', join(SCENARIOS, 'ci/smoke.yaml'), '--seeds', '0'], /--seeds: expected a whole number/],
   ])('exits 64 with a clear message: %j', async (args, message) => {
     const r = await squall(args as string[]);
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('--mode live runs the same scenario in wall time over loopback HTTP', async () => {
+    const dir = tmp();
+    const quick = [
+      'name: live-quick',
+      'seed: 3',
+      'duration: 2s',
+      'traffic:',
+      '  arrivals: { kind: constant, rate: 20/s }',
+      'upstream:',
+      '  latency: { fixed: 20ms }',
+      '  phases:',
+      '    - { name: blip, start: 0s, end: 2s, faults: { "500": 0.2 } }',
+      'strategies:',
+      '  - name: sdk-defaults',
+      '    preset: openai-sdk',
+      'thresholds:',
+      '  - success_rate >= 0.9',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'live.yaml'), quick);
+    const r = await squall(['run', join(dir, 'live.yaml'), '--mode', 'live', '--out', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(readFileSync(join(reportFolder(dir, 'live-quick'), 'result.json'), 'utf8'));
+    expect(result.mode).toBe('live');
+    expect(result.strategies[0].summary.requests.offered).toBe(40);
+    expect(result.strategies[0].wall.arrivalLagMs.p99).toBeLessThan(100);
   });
 
   it('on SIGINT stops, writes a partial result marked as such, and exits 130', async () => {

@@ -29,7 +29,10 @@ export function registerRun(program: Command): void {
     .option('-o, --out <dir>', 'where reports go: <dir>/<scenario>/<timestamp>/', 'reports')
     .option('--seed <seed>', "seed for every random draw (overrides the file's seed)")
     .option('--seeds <n>', 'repeat over N seeds and report 95% confidence intervals')
-    .option('--mode <mode>', 'sim (simulated time) or live (real time; not supported yet)')
+    .option(
+      '--mode <mode>',
+      'sim (simulated time, the default) or live (wall time: HTTP on loopback, real sockets)',
+    )
     .option('-q, --quiet', 'no progress and no table; only failures and the report folder')
     .option('--no-color', 'no ANSI colours in the table')
     .addHelpText(
@@ -80,18 +83,6 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
     );
     return EXIT.invalidInput;
   }
-  for (const l of loaded) {
-    if ((opts.mode ?? l.scenario.mode ?? 'sim') === 'live') {
-      throw new SquallError(
-        'ERR_SQUALL_INVALID_CONFIG',
-        `${l.file}: live mode is not supported by \`squall run\` yet`,
-        {
-          hint: 'use --mode sim, or point your own client at `squall serve` for real-time tests',
-        },
-      );
-    }
-  }
-
   const ac = new AbortController();
   const onSigint = () => {
     if (ac.signal.aborted) process.exit(EXIT.interrupted);
@@ -108,6 +99,7 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
       const run = await runScenario(l, {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(seeds !== undefined ? { seeds } : {}),
+        ...(opts.mode !== undefined ? { mode: opts.mode as 'sim' | 'live' } : {}),
         signal: ac.signal,
         ...(progress ? { onProgress: (p, i, n) => progress.update(p, i, n) } : {}),
       });
