@@ -184,11 +184,6 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
       if (c.hasData) expect(c.inDatasetColour, c.id).toBeGreaterThan(50);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
-    await page.screenshot({
-      path: join(ROOT, 'docs', 'report-screenshot.png'),
-      clip: { x: 0, y: 0, width: 1280, height: 2000 },
-      fullPage: true,
-    });
     await page.close();
   }, 60_000);
 

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.ts';
 import type { Progress } from '../../runner/run-strategy.ts';
@@ -17,6 +19,7 @@ export interface RunCommandOptions {
   mode?: string;
   quiet?: boolean;
   color?: boolean;
+  open?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -35,6 +38,10 @@ export function registerRun(program: Command): void {
     )
     .option('-q, --quiet', 'no progress and no table; only failures and the report folder')
     .option('--no-color', 'no ANSI colours in the table')
+    .option(
+      '--open',
+      'open each report.html in the desktop browser when done (prints its file:// URL otherwise)',
+    )
     .addHelpText(
       'after',
       `
@@ -127,6 +134,7 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
       process.stdout.write(
         `${run.thresholds.length ? `thresholds: ${passed} passed, ${bad.length} failed; ` : ''}report: ${dir}\n`,
       );
+      if (opts.open) openInBrowser(resolve(dir, 'report.html'));
       // The table already says how to reproduce; quiet output needs it spelt out.
       if (bad.length > 0 && opts.quiet) process.stdout.write(`reproduce: ${run.result.reproduce}\n`);
     }
@@ -135,6 +143,17 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
   }
   if (ac.signal.aborted) return EXIT.interrupted;
   return failed > 0 ? EXIT.thresholdsFailed : EXIT.ok;
+}
+
+/** Best effort: the desktop's opener if there is one; the URL is printed either way. */
+function openInBrowser(file: string): void {
+  const url = pathToFileURL(file).href;
+  process.stdout.write(`open: ${url}\n`);
+  const opener =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => {}); // no desktop (CI, a container): the printed URL is the fallback
+  child.unref();
 }
 
 /** `<out>/<scenario>/<timestamp>`, never an existing folder (two runs in the same second). */
