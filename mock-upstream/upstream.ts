@@ -4,6 +4,7 @@ import type { OverrideRequest } from './fronts/control.ts';
 import { UpstreamModel } from './model/index.ts';
 import { renderPrometheus } from './model/metrics.ts';
 import { type BodyExtras, type BuildContext, replyForDecision } from './reply.ts';
+import type { SharedBuckets } from './shared/ops.ts';
 import {
   type Decision,
   FAULT_KINDS,
@@ -30,10 +31,16 @@ export class Upstream {
    * the client had already given up (a timeout followed by a retry bills twice).
    */
   onDecision: ((attempt: ParsedAttempt, decision: Decision) => void) | undefined;
+  /** Rate-limit buckets shared with other processes; undefined: this process's own (synchronous) buckets. */
+  readonly sharedBuckets: SharedBuckets | undefined;
 
-  /** `startMs`: clock time the schedule counts from (a server's start; a simulation's epoch). */
-  constructor(config: UpstreamConfig, options: { startMs?: number } = {}) {
+  /**
+   * `startMs`: clock time the schedule counts from (a server's start; a simulation's epoch).
+   * `sharedBuckets`: keep the rate-limit state in a shared store; then fronts must call `respond`.
+   */
+  constructor(config: UpstreamConfig, options: { startMs?: number; sharedBuckets?: SharedBuckets } = {}) {
     this.config = config;
+    this.sharedBuckets = options.sharedBuckets;
     this.model = new UpstreamModel(config, options.startMs === undefined ? {} : { startMs: options.startMs });
     this.ids = new Rng(config.seed).fork('ids');
     // Fixed, so bodies are byte-identical across runs of the same seed.
@@ -45,6 +52,45 @@ export class Upstream {
   }
 
   handle(raw: RawAttempt, nowMs: number): Reply {
+    const p = this.prepare(raw, nowMs);
+    if ('kind' in p) return p;
+    const decision = this.model.decide(p.attempt, nowMs, p.ctx.requestId);
+    this.onDecision?.(p.attempt, decision);
+    return replyForDecision(p.ctx, p.attempt, decision, p.parsed);
+  }
+
+  /**
+   * What a front calls: `handle` when the buckets are this process's own (a Reply at once), otherwise a
+   * promise of the same Reply decided over the shared buckets. A store that cannot be reached gives a 500
+   * that says so, rather than a made-up rate-limit answer.
+   */
+  respond(raw: RawAttempt, nowMs: number): Reply | Promise<Reply> {
+    const shared = this.sharedBuckets;
+    if (!shared) return this.handle(raw, nowMs);
+    const p = this.prepare(raw, nowMs);
+    if ('kind' in p) return p;
+    return this.model.decideShared(p.attempt, nowMs, shared, p.ctx.requestId).then(
+      (decision) => {
+        this.onDecision?.(p.attempt, decision);
+        return replyForDecision(p.ctx, p.attempt, decision, p.parsed);
+      },
+      (e: unknown) =>
+        this.errorReply(
+          'server_error',
+          {
+            requestId: p.ctx.requestId,
+            message: `squall: shared rate-limit state (${shared.label}) unavailable: ${e instanceof Error ? e.message : String(e)}`,
+          },
+          nowMs,
+        ),
+    );
+  }
+
+  /** Routing, auth and body parsing: either the Reply for a request that never reaches the model, or the attempt. */
+  private prepare(
+    raw: RawAttempt,
+    nowMs: number,
+  ): Reply | { attempt: ParsedAttempt; parsed: ParsedBody; ctx: BuildContext } {
     const requestId = wire.requestId(this.ids);
     const ctx: BuildContext = {
       requestId,
@@ -106,9 +152,7 @@ export class Upstream {
       ...(raw.headers['x-squall-attempt-key'] ? { attemptKey: raw.headers['x-squall-attempt-key'] } : {}),
       ...(forced ? { forcedFault: forced as FaultKind } : {}),
     };
-    const decision = this.model.decide(attempt, nowMs, requestId);
-    this.onDecision?.(attempt, decision);
-    return replyForDecision(ctx, attempt, decision, parsed);
+    return { attempt, parsed, ctx };
   }
 
   /**
@@ -239,7 +283,7 @@ export class Upstream {
 /** For users' own tests: `createUpstream({ seed: 1 })` or a full config. The schedule starts now. */
 export function createUpstream(
   config: UpstreamConfig | { seed: string | number },
-  options: { startMs?: number } = {},
+  options: { startMs?: number; sharedBuckets?: SharedBuckets } = {},
 ): Upstream {
   const full = 'models' in config ? (config as UpstreamConfig) : toUpstreamConfig(String(config.seed));
   return new Upstream(full, options);

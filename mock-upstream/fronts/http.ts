@@ -79,7 +79,7 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
       }
       const reply = tooLarge
         ? upstream.payloadTooLarge(nowMs)
-        : upstream.handle(
+        : upstream.respond(
             {
               method: req.method ?? 'GET',
               path,
@@ -88,7 +88,9 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
             },
             nowMs,
           );
-      sendReply(reply, req, res, clock);
+      // A Promise only when the rate-limit buckets are shared with other processes (see shared/).
+      if (reply instanceof Promise) reply.then((r) => sendReply(r, req, res, clock));
+      else sendReply(reply, req, res, clock);
     });
   });
   server.on('connection', (s) => {

@@ -258,3 +258,53 @@ function snapshotOf(requests: Bucket, tokens: Bucket): RateLimitSnapshot {
     resetTokensMs: tokens.resetMs(),
   };
 }
+
+/** Levels of one key's buckets after an operation, as a shared store (Redis) returns them. */
+export interface BucketLevels {
+  requestsLevel: number;
+  tokensLevel: number;
+  limitRequests: number;
+  limitTokens: number;
+}
+
+/**
+ * The RateLimitCheck that `RateLimits.check` returns, rebuilt from the levels after the charge, with the
+ * same math. Every field of a check is a function of the post-charge levels (a 'requests' refusal charges
+ * nothing; 'tokens' and 'too_large' leave the token bucket as it was), so a store only has to return those.
+ */
+export function checkFromLevels(
+  outcome: RateLimitOutcome,
+  requestedTokens: number,
+  levels: BucketLevels,
+  nowMs: number,
+): RateLimitCheck {
+  const requests = new Bucket(levels.limitRequests, nowMs);
+  requests.level = levels.requestsLevel;
+  const tokens = new Bucket(levels.limitTokens, nowMs);
+  tokens.level = levels.tokensLevel;
+  const snapshot = snapshotOf(requests, tokens);
+  switch (outcome) {
+    case 'ok':
+      return { outcome, snapshot };
+    case 'too_large':
+      return {
+        outcome,
+        limit: { limit: tokens.capacity, used: used(tokens), requested: requestedTokens },
+        snapshot,
+      };
+    case 'requests':
+      return {
+        outcome,
+        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(requestedTokens)),
+        limit: { limit: requests.capacity, used: used(requests), requested: 1 },
+        snapshot,
+      };
+    case 'tokens':
+      return {
+        outcome,
+        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(requestedTokens)),
+        limit: { limit: tokens.capacity, used: used(tokens), requested: requestedTokens },
+        snapshot,
+      };
+  }
+}

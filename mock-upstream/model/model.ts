@@ -1,5 +1,15 @@
 import { Rng } from '../../src/sim/rng.ts';
-import type { Decision, FaultKind, LatencySpec, ParsedAttempt, Scope, UpstreamConfig } from '../types.ts';
+import type { SharedBuckets } from '../shared/ops.ts';
+import { BucketProbe, PrepaidLimits, ProbeLimits } from '../shared/prepaid.ts';
+import type {
+  Decision,
+  FaultKind,
+  LatencySpec,
+  ParsedAttempt,
+  RateLimitSnapshot,
+  Scope,
+  UpstreamConfig,
+} from '../types.ts';
 import { RateLimits } from './buckets.ts';
 import { Capacity } from './capacity.ts';
 import { AttemptCounters } from './counters.ts';
@@ -30,6 +40,8 @@ import {
 export const MAX_OVERRIDES = 1000;
 /** Masked keys remembered, so the journal does not re-mask the same key on every attempt. */
 const MASK_CACHE_SIZE = 10_000;
+/** Keys whose last shared-bucket snapshot is kept for /__squall/state (shared mode). */
+const SEEN_KEYS_SIZE = 10_000;
 
 export interface OverrideInput {
   faults: Partial<Record<FaultKind, number>>;
@@ -121,6 +133,12 @@ export class UpstreamModel {
   private sequence = 0;
   private start: number | undefined;
   private readonly masks = new Map<string, string>();
+  /** Shared mode: the decision logic runs over these (see shared/prepaid.ts). */
+  private readonly probeCtx: DecideContext;
+  private readonly prepaid = new PrepaidLimits();
+  private readonly prepaidCtx: DecideContext;
+  /** Shared mode: the last snapshot this process saw per key, since the buckets live elsewhere. */
+  private readonly seen = new Map<string, RateLimitSnapshot>();
 
   constructor(config: UpstreamConfig, options: { startMs?: number } = {}) {
     validateConfig(config);
@@ -139,6 +157,8 @@ export class UpstreamModel {
       knownModels: config.models.length > 0 ? new Set(config.models) : undefined,
       knownKeys: config.apiKeys.length > 0 ? new Set(config.apiKeys) : undefined,
     };
+    this.probeCtx = { ...this.ctx, rateLimits: new ProbeLimits() };
+    this.prepaidCtx = { ...this.ctx, rateLimits: this.prepaid };
   }
 
   /** Absolute time the schedule counts from (undefined until fixed by options or the first call). */
@@ -160,6 +180,41 @@ export class UpstreamModel {
     this.schedule.collect(tMs, attempt, fx);
     if (this.overrides.length > 0) this.applyOverrides(nowMs, attempt);
     const d = decideAttempt(this.ctx, fx, attempt, key, nowMs);
+    this.counters.add(attempt.endpoint, d.outcome);
+    if (this.journal.capacity > 0) this.record(attempt, nowMs, requestId ?? key, d);
+    return d;
+  }
+
+  /**
+   * `decide` with the rate-limit buckets in a shared store (Redis, or the primary of `--workers N`), so
+   * several processes enforce one limit. The decision is the one `decide` makes when its own buckets are
+   * in the store's state: same order of evaluation, same draws (the attempt's key is fixed before the
+   * wait). Only the bucket operation is async; the schedule and faults are evaluated at `nowMs`.
+   */
+  async decideShared(
+    attempt: ParsedAttempt,
+    nowMs: number,
+    buckets: SharedBuckets,
+    requestId?: string,
+  ): Promise<Decision> {
+    const tMs = nowMs - this.startAt(nowMs);
+    const key = attempt.attemptKey ?? `#${this.sequence}`;
+    this.sequence++;
+    this.collect(tMs, nowMs, attempt);
+    let op: BucketProbe['op'];
+    try {
+      decideAttempt(this.probeCtx, this.fx, attempt, key, nowMs);
+      throw new Error('UpstreamModel: a decision made no bucket call (decide.ts changed?)');
+    } catch (e) {
+      if (!(e instanceof BucketProbe)) throw e;
+      op = e.op;
+    }
+    const result = await buckets.apply(op);
+    // Other attempts used the shared Effects while this one waited: collect again (same inputs, same result).
+    this.collect(tMs, nowMs, attempt);
+    this.prepaid.result = result;
+    const d = decideAttempt(this.prepaidCtx, this.fx, attempt, key, nowMs);
+    this.remember(attempt.apiKey, d.rateLimit);
     this.counters.add(attempt.endpoint, d.outcome);
     if (this.journal.capacity > 0) this.record(attempt, nowMs, requestId ?? key, d);
     return d;
@@ -210,6 +265,7 @@ export class UpstreamModel {
     this.capacity.reset();
     this.clearOverrides();
     this.journal.clear();
+    this.seen.clear();
     this.sequence = 0;
     this.start = nowMs;
   }
@@ -249,7 +305,7 @@ export class UpstreamModel {
         if (o.latency) s.latency = o.latency;
         return s;
       }),
-      rateLimits: this.rateLimits.levels(nowMs).map((l) => ({ ...l, apiKey: this.mask(l.apiKey) })),
+      rateLimits: this.rateLimitLevels(nowMs),
       inFlight: this.capacity.inFlight(nowMs),
       attempts: this.counters.total,
       journalTotal: this.journal.total,
@@ -268,7 +324,17 @@ export class UpstreamModel {
 
   /** Remaining requests/tokens per key (keys masked), for metrics. */
   rateLimitLevels(nowMs: number): UpstreamState['rateLimits'] {
-    return this.rateLimits.levels(nowMs).map((l) => ({ ...l, apiKey: this.mask(l.apiKey) }));
+    const local = this.rateLimits.levels(nowMs).map((l) => ({ ...l, apiKey: this.mask(l.apiKey) }));
+    if (this.seen.size === 0) return local;
+    // Shared mode: as last seen by this process (other processes may have charged since).
+    const shared = [...this.seen].map(([apiKey, s]) => ({
+      apiKey: this.mask(apiKey),
+      requests: s.remainingRequests,
+      tokens: s.remainingTokens,
+      limitRequests: s.limitRequests,
+      limitTokens: s.limitTokens,
+    }));
+    return [...local, ...shared];
   }
 
   /** Phases active at `nowMs` (scopes not applied) plus live overrides. */
@@ -282,6 +348,17 @@ export class UpstreamModel {
   startAt(nowMs: number): number {
     if (this.start === undefined) this.start = nowMs;
     return this.start;
+  }
+
+  private collect(tMs: number, nowMs: number, attempt: ParsedAttempt): void {
+    this.fx.clear();
+    this.schedule.collect(tMs, attempt, this.fx);
+    if (this.overrides.length > 0) this.applyOverrides(nowMs, attempt);
+  }
+
+  private remember(apiKey: string, snapshot: RateLimitSnapshot): void {
+    if (this.seen.size >= SEEN_KEYS_SIZE && !this.seen.has(apiKey)) this.seen.clear();
+    this.seen.set(apiKey, snapshot);
   }
 
   private applyOverrides(nowMs: number, attempt: ParsedAttempt): void {

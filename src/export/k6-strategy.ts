@@ -1,0 +1,291 @@
+import { SquallError } from '../errors.ts';
+import { DEFAULT_TRANSIENT_STATUSES } from '../strategies/classify.ts';
+import type {
+  BackoffConfig,
+  BudgetConfig,
+  ClassifyConfig,
+  ErrorClassName,
+  PolicyConfig,
+  StrategyConfig,
+} from '../strategies/config.ts';
+import { presetConfig } from '../strategies/presets.ts';
+
+/**
+ * A squall strategy as the plain data the generated k6 script's runtime reads (`const STRATEGY = {...}`).
+ * k6 has no retry, breaker or budget of its own, so the script carries a small interpreter of this
+ * shape; everything the interpreter cannot honour is refused here (or, with `approximate`, dropped and
+ * written down), so the script never claims more than it does.
+ */
+export interface K6Classify {
+  transientStatuses: number[];
+  clientStatuses: number[];
+  retryQuota429: boolean;
+  honourShouldRetryHeader: boolean;
+}
+
+export type K6Breaker =
+  | {
+      kind: 'consecutive';
+      /** 'request': wraps the whole retry loop (counts logical outcomes); 'attempt': inside it. */
+      scope: 'request' | 'attempt';
+      threshold: number;
+      openMs: number;
+      halfOpenProbes: number;
+      failOn: ErrorClassName[];
+    }
+  | {
+      kind: 'rate';
+      scope: 'request' | 'attempt';
+      failureRateThreshold: number;
+      windowMs: number;
+      minimumVolume: number;
+      openMs: number;
+      halfOpenProbes: number;
+      failOn: ErrorClassName[];
+    };
+
+export interface K6StrategySpec {
+  name: string;
+  /** Attempts in total, the first included; 1 without a retry policy. */
+  maxAttempts: number;
+  backoff: BackoffConfig;
+  retryOn: ErrorClassName[];
+  retryAfter: { honour: boolean; maxMs: number; overMax: 'backoff' | 'clamp' } | null;
+  /** k6's per-request `timeout` (k6 defaults to 60 s, squall to none: the request deadline bounds it). */
+  attemptTimeoutMs: number;
+  /** The logical request's deadline, from the start of its iteration. */
+  deadlineMs: number;
+  classify: K6Classify;
+  breaker: K6Breaker | null;
+  budget: BudgetConfig | null;
+}
+
+export interface StrategyTranslation {
+  spec: K6StrategySpec;
+  /** Human lines for the script header. */
+  exact: string[];
+  approximations: string[];
+  /** Policies left out (only with `approximate`). */
+  dropped: string[];
+}
+
+export interface TranslateOptions {
+  requestDeadlineMs: number;
+  /** Drop policies the script cannot reproduce (listed in the header) instead of refusing. */
+  approximate?: boolean;
+}
+
+/** Policies k6 cannot reproduce: they pace or cap traffic across requests, and VUs share no state. */
+const NEEDS_SHARED_STATE: Partial<Record<PolicyConfig['type'], string>> = {
+  bulkhead: 'a bulkhead caps concurrency across requests',
+  queue: 'a worker queue paces requests across the whole client',
+  limiter: 'a client-side rate limiter paces requests across the whole client',
+  throttle: 'adaptive throttling counts requests across the whole client',
+  fallback: 'the model fallback chain is not exported yet',
+};
+
+/** Why a strategy cannot be exported at all (a module adapter), or null. */
+export function unexportableReason(config: StrategyConfig): string | null {
+  const a = config.adapter;
+  if (a && a.type !== 'openai-sdk')
+    return `its ${a.type} adapter runs code from ${a.path} inside squall, which a k6 script cannot load`;
+  return null;
+}
+
+export function translateStrategy(config: StrategyConfig, options: TranslateOptions): StrategyTranslation {
+  const label = `strategy "${config.name}"`;
+  const reason = unexportableReason(config);
+  if (reason) {
+    throw new SquallError('ERR_SQUALL_STRATEGY', `${label} cannot be exported to k6: ${reason}`, {
+      hint: 'export another strategy with --strategy NAME, or write it as policies or a preset',
+    });
+  }
+  const exact: string[] = [];
+  const approximations: string[] = [];
+  const dropped: string[] = [];
+  const { policies, classify, source } = expandForK6(config);
+  exact.push(`strategy "${config.name}" (${source})`);
+
+  const spec: K6StrategySpec = {
+    name: config.name,
+    maxAttempts: 1,
+    backoff: { kind: 'none' },
+    retryOn: ['transient', 'network'],
+    retryAfter: null,
+    attemptTimeoutMs: options.requestDeadlineMs,
+    deadlineMs: options.requestDeadlineMs,
+    classify: classifyOf(classify),
+    breaker: null,
+    budget: null,
+  };
+
+  const unsupported: string[] = [];
+  const retryIndex = policies.findIndex((p) => p.type === 'retry');
+  let retries = 0;
+  let breakers = 0;
+  policies.forEach((p, i) => {
+    const where = `policies[${i}] (${p.type})`;
+    const why = NEEDS_SHARED_STATE[p.type];
+    if (why) {
+      unsupported.push(`${where}: ${why}`);
+      return;
+    }
+    switch (p.type) {
+      case 'retry': {
+        if (++retries > 1) {
+          unsupported.push(`${where}: only one retry policy per strategy is exported`);
+          return;
+        }
+        spec.maxAttempts = p.maxAttempts;
+        spec.backoff = p.backoff;
+        if (p.retryOn) spec.retryOn = p.retryOn;
+        if (p.retryAfter)
+          spec.retryAfter = {
+            honour: p.retryAfter.honour,
+            maxMs: p.retryAfter.maxMs,
+            overMax: p.retryAfter.overMax ?? 'backoff',
+          };
+        if (p.classify) spec.classify = classifyOf({ ...classify, ...p.classify });
+        exact.push(
+          `retry: ${p.maxAttempts} attempts in all, ${describeBackoff(p.backoff)}${p.retryAfter?.honour ? `, Retry-After honoured up to ${p.retryAfter.maxMs} ms` : ''}`,
+        );
+        if (p.budget) {
+          spec.budget = p.budget;
+          approximations.push(
+            'retry budget: one budget per virtual user (squall shares one across the whole strategy), so retries are cut later than in squall',
+          );
+        }
+        if (p.shorterTimeout) {
+          unsupported.push(`${where}: retry with a shorter timeout is not exported`);
+        }
+        return;
+      }
+      case 'timeout': {
+        const inside = retryIndex >= 0 && i > retryIndex;
+        if (p.attemptTimeoutMs !== undefined) {
+          if (inside || retryIndex < 0) {
+            spec.attemptTimeoutMs = Math.min(spec.attemptTimeoutMs, p.attemptTimeoutMs);
+            exact.push(`timeout: ${p.attemptTimeoutMs} ms per attempt (k6's request timeout)`);
+          } else {
+            // Outside the retry loop a per-attempt timeout bounds the whole sequence: a deadline.
+            spec.deadlineMs = Math.min(spec.deadlineMs, p.attemptTimeoutMs);
+            approximations.push(
+              `timeout outside the retry: ${p.attemptTimeoutMs} ms bounds the whole retry loop; k6 cannot cut an attempt already in flight at that moment, so the last attempt may run past it`,
+            );
+          }
+        }
+        if (p.deadlineMs !== undefined) {
+          spec.deadlineMs = Math.min(spec.deadlineMs, p.deadlineMs);
+          exact.push(`deadline: ${p.deadlineMs} ms per logical request (no retry starts past it)`);
+        }
+        return;
+      }
+      case 'breaker':
+      case 'sampling-breaker': {
+        if (++breakers > 1) {
+          unsupported.push(`${where}: only one breaker per strategy is exported`);
+          return;
+        }
+        const scope = retryIndex >= 0 && i < retryIndex ? 'request' : 'attempt';
+        const failOn = p.failOn ?? ['transient', 'network'];
+        spec.breaker =
+          p.type === 'breaker'
+            ? {
+                kind: 'consecutive',
+                scope,
+                threshold: p.threshold,
+                openMs: p.openMs,
+                halfOpenProbes: p.halfOpenProbes ?? 1,
+                failOn,
+              }
+            : {
+                kind: 'rate',
+                scope,
+                failureRateThreshold: p.failureRateThreshold,
+                windowMs: p.windowMs,
+                minimumVolume: p.minimumVolume,
+                openMs: p.openMs,
+                halfOpenProbes: p.halfOpenProbes ?? 1,
+                failOn,
+              };
+        approximations.push(
+          `circuit breaker: k6 VUs share no memory, so each virtual user has its own breaker (squall has one per strategy). Each sees only its own requests, so it opens later and probes more often; breaker_opened counts every VU's openings`,
+        );
+        return;
+      }
+    }
+  });
+  if (unsupported.length > 0) {
+    if (!options.approximate) {
+      throw new SquallError(
+        'ERR_SQUALL_STRATEGY',
+        `${label} cannot be exported to k6:\n${unsupported.map((u) => `  ${u}`).join('\n')}`,
+        {
+          hint: 'pass --approximate to export it without those policies (the script header lists them), or export another strategy with --strategy NAME',
+        },
+      );
+    }
+    dropped.push(...unsupported);
+  }
+  return { spec, exact, approximations, dropped };
+}
+
+/** The preset's or the strategy's own policies; the openai-sdk adapter becomes its preset's numbers. */
+function expandForK6(config: StrategyConfig): {
+  policies: PolicyConfig[];
+  classify: ClassifyConfig | undefined;
+  source: string;
+} {
+  const merge = (a: ClassifyConfig | undefined, b: ClassifyConfig | undefined) =>
+    a || b ? { ...a, ...b } : undefined;
+  if (config.adapter?.type === 'openai-sdk') {
+    const preset = presetConfig('openai-sdk');
+    const a = config.adapter;
+    const policies = preset.policies.map((p): PolicyConfig => {
+      if (p.type === 'retry' && a.maxRetries !== undefined) return { ...p, maxAttempts: a.maxRetries + 1 };
+      if (p.type === 'timeout' && a.timeoutMs !== undefined) return { ...p, attemptTimeoutMs: a.timeoutMs };
+      return p;
+    });
+    return {
+      policies,
+      classify: merge(preset.classify, config.classify),
+      source: "the openai SDK adapter, exported as the openai-sdk preset's numbers",
+    };
+  }
+  if (config.preset) {
+    const preset = presetConfig(config.preset);
+    return {
+      policies: preset.policies,
+      classify: merge(preset.classify, config.classify),
+      source: `preset ${config.preset}`,
+    };
+  }
+  const n = config.policies?.length ?? 0;
+  return {
+    policies: config.policies ?? [],
+    classify: config.classify,
+    source: n === 0 ? 'a single attempt, no resilience' : `${n} ${n === 1 ? 'policy' : 'policies'}`,
+  };
+}
+
+function classifyOf(c: ClassifyConfig | undefined): K6Classify {
+  return {
+    transientStatuses: [...(c?.transientStatuses ?? DEFAULT_TRANSIENT_STATUSES)],
+    clientStatuses: [...(c?.clientStatuses ?? [])],
+    retryQuota429: c?.retryQuota429 ?? false,
+    honourShouldRetryHeader: c?.honourShouldRetryHeader ?? true,
+  };
+}
+
+function describeBackoff(b: BackoffConfig): string {
+  switch (b.kind) {
+    case 'none':
+      return 'no wait between attempts';
+    case 'fixed':
+      return `a fixed ${b.delayMs} ms wait`;
+    case 'linear':
+      return `linear backoff from ${b.baseMs} ms (cap ${b.capMs} ms)`;
+    case 'exponential':
+      return `exponential backoff from ${b.baseMs} ms ×${b.factor ?? 2} (cap ${b.capMs} ms, ${b.jitter} jitter)`;
+  }
+}
