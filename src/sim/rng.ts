@@ -102,19 +102,25 @@ const HEX = '0123456789abcdef';
  * decision must not depend on how many draws came before it (e.g. per logical request and attempt).
  */
 export function hashUniform(seed: string, key: string): number {
-  // FNV-1a 32 then a murmur3 finaliser, twice with different offsets for 53 bits.
-  const h1 = mix(fnv(`${seed}\u0000${key}`, 0x811c9dc5));
-  const h2 = mix(fnv(`${key}\u0000${seed}`, 0x01000193));
-  return ((h1 >>> 5) * 67108864 + (h2 >>> 6)) / 9007199254740992;
+  // FNV-1a 32 then a murmur3 finaliser, twice with different offsets for 53 bits. Hashes
+  // `seed \0 key` and `key \0 seed` without building either string (this runs per attempt and per field).
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  a = fnvInto(fnvInto(fnvInto(a, seed), '\u0000'), key);
+  b = fnvInto(fnvInto(fnvInto(b, key), '\u0000'), seed);
+  return ((mix(a >>> 0) >>> 5) * 67108864 + (mix(b >>> 0) >>> 6)) / 9007199254740992;
 }
 
-function fnv(s: string, basis: number): number {
-  let h = basis >>> 0;
+function fnvInto(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
+}
+
+function fnv(s: string, basis: number): number {
+  return fnvInto(basis >>> 0, s) >>> 0;
 }
 
 function mix(h: number): number {

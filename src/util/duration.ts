@@ -40,6 +40,7 @@ function invalidDuration(found: string, field: string): SquallError {
  */
 export function formatGoDuration(ms: number): string {
   if (!(ms > 0)) return '0s';
+  if (Number.isInteger(ms)) return formatWholeMs(ms);
   // Work in whole microseconds so float noise never leaks into the header.
   let us = Math.round(ms * 1000);
   if (us < 1000) return `${us}µs`;
@@ -52,6 +53,17 @@ export function formatGoDuration(ms: number): string {
   if (h > 0) return `${h}h${m}m${s}s`;
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
+}
+
+/** The common case (rate-limit resets are whole milliseconds), without toFixed and a regex. */
+function formatWholeMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = `${(ms % 60_000) / 1000}s`;
+  if (h > 0) return `${h}h${m}m${s}`;
+  if (m > 0) return `${m}m${s}`;
+  return s;
 }
 
 function trimZeros(n: number): string {
