@@ -1,3 +1,4 @@
+import { fnv, mix } from '../../src/sim/rng.ts';
 /**
  * Counter-based per-attempt randomness for the hot path.
  *
@@ -56,22 +57,4 @@ export class AttemptDraws implements UniformSource {
     this.c = (this.c + t) | 0;
     return t >>> 0;
   }
-}
-
-function fnv(s: string, basis: number): number {
-  let h = basis >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

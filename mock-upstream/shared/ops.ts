@@ -59,4 +59,3 @@ export class InMemorySharedBuckets implements SharedBuckets {
 
   async close(): Promise<void> {}
 }
-

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { SquallError } from '../../src/errors.ts';
+import type { RateLimitCheck } from '../model/buckets.ts';
 import { type BucketLevels, checkFromLevels, type RateLimitOutcome, RateLimits } from '../model/buckets.ts';
 import type { RateLimitConfig } from '../types.ts';
 import type { BucketOp, SharedBuckets } from './ops.ts';
-import type { RateLimitCheck } from '../model/buckets.ts';
 
 /**
  * The continuous-refill RPM/TPM buckets of model/buckets.ts, in Redis, one hash per API key, updated

@@ -44,7 +44,11 @@ const UNITS = [
 
 /** The shortest k6 `timeUnit` in which every rate is a whole number (k6 rates are integers); else 1h,
  *  rounded, which is off by at most one request an hour. */
-export function rateUnit(ratesPerSec: readonly number[]): { timeUnit: string; perSec: number; exact: boolean } {
+export function rateUnit(ratesPerSec: readonly number[]): {
+  timeUnit: string;
+  perSec: number;
+  exact: boolean;
+} {
   for (const u of UNITS) {
     if (ratesPerSec.every((r) => isWhole(r * u.perSec))) return { ...u, exact: true };
   }
@@ -76,7 +80,9 @@ export function toK6Executors(traffic: TrafficSpec, o: ExecutorOptions): Executo
         `closed model: ${traffic.virtualUsers} virtual users (constant-vus), each sending its next request after the previous one and its think time`,
       ],
       approximations:
-        traffic.virtualUsers > MAX_VUS ? [`virtual users capped at ${MAX_VUS} (the file has ${traffic.virtualUsers})`] : [],
+        traffic.virtualUsers > MAX_VUS
+          ? [`virtual users capped at ${MAX_VUS} (the file has ${traffic.virtualUsers})`]
+          : [],
     };
   }
   if (traffic.model === 'trace') return traceExecutors(traffic.file, traffic.timeScale ?? 1, o);
@@ -85,19 +91,22 @@ export function toK6Executors(traffic: TrafficSpec, o: ExecutorOptions): Executo
 }
 
 /** Initial and maximum VUs for an arrival-rate executor at a peak rate. */
-export function vuSizing(peakRatePerSec: number, worstRequestMs: number): { preAllocatedVUs: number; maxVUs: number } {
+export function vuSizing(
+  peakRatePerSec: number,
+  worstRequestMs: number,
+): { preAllocatedVUs: number; maxVUs: number } {
   // Two seconds' worth of arrivals covers typical LLM latency; the max covers every request at its worst.
   const preAllocatedVUs = Math.min(MAX_VUS, Math.max(1, Math.ceil(peakRatePerSec * 2)));
-  const maxVUs = Math.min(MAX_VUS, Math.max(preAllocatedVUs, Math.ceil((peakRatePerSec * worstRequestMs) / 1000)));
+  const maxVUs = Math.min(
+    MAX_VUS,
+    Math.max(preAllocatedVUs, Math.ceil((peakRatePerSec * worstRequestMs) / 1000)),
+  );
   return { preAllocatedVUs, maxVUs };
 }
 
 type Stage = { durationMs: number; targetPerSec: number };
 
-function arrivalExecutors(
-  a: ArrivalSpec,
-  o: ExecutorOptions,
-): Omit<ExecutorPlan, 'mix' | 'thinkTimeMs'> {
+function arrivalExecutors(a: ArrivalSpec, o: ExecutorOptions): Omit<ExecutorPlan, 'mix' | 'thinkTimeMs'> {
   const gracefulStop = dur(o.drainMs);
   const exact: string[] = [];
   const approximations: string[] = [];
@@ -106,7 +115,11 @@ function arrivalExecutors(
       'Poisson arrivals: k6 arrival-rate executors space iterations evenly; the mean rate is kept, the bunching is not',
     );
   }
-  const ramping = (startPerSec: number, stages: Stage[], what: string): Omit<ExecutorPlan, 'mix' | 'thinkTimeMs'> => {
+  const ramping = (
+    startPerSec: number,
+    stages: Stage[],
+    what: string,
+  ): Omit<ExecutorPlan, 'mix' | 'thinkTimeMs'> => {
     const rates = [startPerSec, ...stages.map((s) => s.targetPerSec)];
     const peak = Math.max(...rates);
     const unit = rateUnit(rates);
@@ -138,7 +151,9 @@ function arrivalExecutors(
         approximations.push('Poisson arrivals: k6 spaces iterations evenly; the mean rate is kept');
       const unit = rateUnit([a.ratePerSec]);
       if (!unit.exact) approximations.push('rate rounded to whole requests per hour');
-      exact.push(`open model: ${a.ratePerSec * unit.perSec} requests per ${unit.timeUnit} (constant-arrival-rate)`);
+      exact.push(
+        `open model: ${a.ratePerSec * unit.perSec} requests per ${unit.timeUnit} (constant-arrival-rate)`,
+      );
       return {
         scenarios: {
           constant: {
@@ -180,7 +195,11 @@ function arrivalExecutors(
       const peakAtMs = a.peakAtMs ?? periodMs / 2;
       const rate = (tMs: number) =>
         a.meanRatePerSec * (1 + a.amplitude * Math.cos((2 * Math.PI * (tMs - peakAtMs)) / periodMs));
-      const stepMs = Math.max(1000, Math.ceil(o.durationMs / MAX_STAGES / 1000) * 1000, Math.round(periodMs / 96));
+      const stepMs = Math.max(
+        1000,
+        Math.ceil(o.durationMs / MAX_STAGES / 1000) * 1000,
+        Math.round(periodMs / 96),
+      );
       const stages: Stage[] = [];
       for (let t = 0; t < o.durationMs; t += stepMs) {
         const len = Math.min(stepMs, o.durationMs - t);
@@ -222,7 +241,8 @@ function clipStages(stages: Stage[], durationMs: number): Stage[] {
   for (const s of stages) {
     if (t >= durationMs && s.durationMs > 0) break;
     const len = Math.min(s.durationMs, durationMs - t);
-    const target = len < s.durationMs ? prev + ((s.targetPerSec - prev) * len) / s.durationMs : s.targetPerSec;
+    const target =
+      len < s.durationMs ? prev + ((s.targetPerSec - prev) * len) / s.durationMs : s.targetPerSec;
     out.push({ durationMs: len, targetPerSec: target });
     t += len;
     prev = s.targetPerSec;

@@ -38,9 +38,11 @@ const COUNTERS: Record<string, { metric: string; note?: string }> = {
 };
 
 const WHY_NOT: Record<string, string> = {
-  amplification: 'a ratio of two counters; k6 thresholds see one metric at a time (compare attempts and logical_requests by hand)',
+  amplification:
+    'a ratio of two counters; k6 thresholds see one metric at a time (compare attempts and logical_requests by hand)',
   recovery_time: 'needs the fault windows, which live in the mock server, not in k6',
-  goodput: 'k6 counts per second over the whole test including the graceful stop, not over the scenario duration',
+  goodput:
+    'k6 counts per second over the whole test including the graceful stop, not over the scenario duration',
   fallbacks: 'the fallback chain is not exported',
   shed: 'the script sheds nothing (no queue, limiter or bulkhead is exported)',
   strategy_errors: 'a k6 script error aborts the iteration; k6 reports it itself',

@@ -1,5 +1,6 @@
 import type { RunResult, StrategyResult } from '../runner/result.ts';
 import { formatGoDuration, parseDurationMs } from '../util/duration.ts';
+import { closest } from '../util/suggest.ts';
 import { type Interval, tInterval } from './confidence.ts';
 import { Histogram } from './histogram.ts';
 
@@ -310,7 +311,7 @@ function parseOperand(text: string, source: string): Operand {
     return { kind: 'metric', metric: 'p', percentile, ...(strategy ? { strategy } : {}) };
   }
   if (!METRICS[rest]) {
-    const guess = nearest(rest, Object.keys(METRICS));
+    const guess = closest(rest, Object.keys(METRICS));
     throw new ThresholdSyntaxError(
       `unknown metric "${rest}" in ${q(source)}`,
       `${guess ? `did you mean \`${guess}\`? ` : ''}known metrics: ${METRIC_NAMES.join(', ')}`,
@@ -557,33 +558,6 @@ function round(v: number, digits: number): number {
 
 function pct(p: number): string {
   return `${round(p * 100, 2)}%`;
-}
-
-function nearest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
 }
 
 /** Headline metrics summarised across seeds for the reports. */

@@ -119,11 +119,13 @@ function fnvInto(h: number, s: string): number {
   return h;
 }
 
-function fnv(s: string, basis: number): number {
+/** FNV-1a 32 of `s` from `basis` (also used by the model's per-attempt draws). */
+export function fnv(s: string, basis: number): number {
   return fnvInto(basis >>> 0, s) >>> 0;
 }
 
-function mix(h: number): number {
+/** murmur3's 32-bit finaliser. */
+export function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -1,5 +1,6 @@
 import { SquallError } from '../errors.ts';
 import { parseDurationMs } from '../util/duration.ts';
+import { editDistance } from '../util/suggest.ts';
 import { type BACKOFF_KINDS, JITTER_KINDS, type JitterKind } from './backoff/index.ts';
 import { FALLBACK_ACTIONS, type FallbackAction, ROUTE_KEYS, type RouteKey } from './policies/fallback.ts';
 import { TOKEN_ESTIMATES } from './policies/limiter.ts';
@@ -600,7 +601,7 @@ function nearest(input: string, options: readonly string[]): string | undefined 
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const option of options) {
     const o = option.toLowerCase();
-    let d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : distance(lower, o);
+    let d = o === lower ? 0 : o.startsWith(lower) || lower.startsWith(o) ? 1 : editDistance(lower, o);
     // A long shared start ("openai-python" / "openai-sdk") is a better clue than the edit distance.
     if (sharedPrefix(lower, o) >= 6) d = Math.min(d, tolerance);
     if (d < bestDistance) {
@@ -615,17 +616,4 @@ function sharedPrefix(a: string, b: string): number {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return i;
-}
-
-/** Levenshtein distance. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }

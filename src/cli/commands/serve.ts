@@ -12,9 +12,9 @@ import { RedisBuckets } from '../../../mock-upstream/shared/redis.ts';
 import { parseStartTime } from '../../../mock-upstream/shared/start-time.ts';
 import { createUpstream } from '../../../mock-upstream/upstream.ts';
 import { SquallError } from '../../errors.ts';
-import { RealClock } from '../../sim/clock.ts';
 import { loadFile } from '../../scenario/load.ts';
 import { serveFileSchema, toUpstreamConfig } from '../../scenario/upstream-schema.ts';
+import { RealClock } from '../../sim/clock.ts';
 
 interface ServeOptions {
   scenario?: string;
