@@ -101,6 +101,11 @@ export class VirtualClock implements Clock {
     return this.live.size;
   }
 
+  /** Entries held in the timer heap, cancelled ones included (bounded: they are compacted away). */
+  get heapSize(): number {
+    return this.heap.length;
+  }
+
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = ++this.seq;
     const d = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;

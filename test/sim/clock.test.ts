@@ -111,3 +111,22 @@ describe('VirtualClock bookkeeping', () => {
     expect(fired).toBe(true);
   });
 });
+
+describe('VirtualClock memory', () => {
+  it('cancelled timers do not pile up: a run of set-then-clear long timeouts stays bounded', async () => {
+    const clock = new VirtualClock();
+    let held = 0;
+    for (let i = 0; i < 100_000; i++) {
+      // Like a per-request 10-minute timeout that the request's completion clears.
+      const h = clock.setTimeout(() => {}, 600_000);
+      clock.setTimeout(() => clock.clearTimeout(h), 5);
+      if (i % 1000 === 0) {
+        await clock.advance(5);
+        held = Math.max(held, clock.heapSize);
+      }
+    }
+    await clock.run();
+    expect(held).toBeLessThan(4_000);
+    expect(clock.pending).toBe(0);
+  });
+});
