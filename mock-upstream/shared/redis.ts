@@ -68,10 +68,12 @@ elseif op == 'charge' then
   r = math.max(0, r - 1)
 end
 local function f(x) return string.format('%.17g', x) end
-if op ~= 'snapshot' then
+-- A snapshot stores the refilled levels too, as RateLimits does: refilling in two steps rounds differently
+-- from one step, and the levels must stay bit-identical. It leaves the expiry alone (nothing was charged).
+if op ~= 'snapshot' or s[1] then
   redis.call('HSET', KEYS[1], 'r', f(r), 't', f(t), 'cr', f(capR), 'ct', f(capT), 'at', f(at))
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
 end
+if op ~= 'snapshot' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 return { outcome, f(r), f(t), f(capR), f(capT) }
 `;
 
