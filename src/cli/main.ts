@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isSquallError } from '../errors.ts';
 import { registerCompare } from './commands/compare.ts';
+import { registerExport } from './commands/export.ts';
 import { registerInit } from './commands/init.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerCompare(program);
   registerInit(program);
+  registerExport(program);
   return program;
 }
 

@@ -67,7 +67,8 @@ export function mapThresholds(specs: readonly ThresholdSpec[], strategy: string)
   const mapped: ThresholdMapping['mapped'] = [];
   const unmapped: ThresholdMapping['unmapped'] = [];
   const add = (metric: string, expr: string) => {
-    const list = (thresholds[metric] ??= []);
+    const list = thresholds[metric] ?? [];
+    thresholds[metric] = list;
     if (!list.includes(expr)) list.push(expr);
     return `${metric}: ${expr}`;
   };

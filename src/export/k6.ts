@@ -11,7 +11,12 @@ import type { StrategyConfig } from '../strategies/config.ts';
 import { toTrafficSpec } from '../traffic/parse.ts';
 import { type ExecutorPlan, type K6ScenarioOptions, toK6Executors } from './k6-executors.ts';
 import { K6_RUNTIME } from './k6-runtime.ts';
-import { type K6StrategySpec, type StrategyTranslation, translateStrategy, unexportableReason } from './k6-strategy.ts';
+import {
+  type K6StrategySpec,
+  type StrategyTranslation,
+  translateStrategy,
+  unexportableReason,
+} from './k6-strategy.ts';
 import { K6_METRICS, mapThresholds, type ThresholdMapping } from './k6-thresholds.ts';
 
 /**
@@ -118,7 +123,10 @@ export function exportK6(loaded: LoadedScenario, options: K6ExportOptions = {}):
 }
 
 /** The named strategy, or the first one that can be exported. Unknown names list the known ones. */
-export function chooseStrategy(strategies: readonly StrategyConfig[], name: string | undefined): StrategyConfig {
+export function chooseStrategy(
+  strategies: readonly StrategyConfig[],
+  name: string | undefined,
+): StrategyConfig {
   const names = strategies.map((c) => c.name);
   if (name !== undefined) {
     const found = strategies.find((c) => c.name === name);
@@ -197,10 +205,12 @@ function renderScript(r: RenderInput): string {
     '// Approximates:',
     ...bullets([
       ...r.approximations,
-      `${K6_LIMITS.breaker}${r.strategy.spec.breaker || r.strategy.spec.budget ? '' : ' (this strategy has neither)'}`,
+      ...(r.strategy.spec.breaker || r.strategy.spec.budget
+        ? []
+        : [`${K6_LIMITS.breaker} (this strategy has neither a breaker nor a budget)`]),
       `${K6_LIMITS.trace}${r.trace ? '' : ' (this scenario replays no trace)'}`,
       `${K6_LIMITS.streaming}${r.streams ? '' : ' (this scenario streams nothing)'}`,
-      "latency is measured from the start of each k6 iteration; when k6 runs out of VUs it drops iterations (dropped_iterations) where squall would count the wait",
+      'latency is measured from the start of each k6 iteration; when k6 runs out of VUs it drops iterations (dropped_iterations) where squall would count the wait',
       'randomness: Math.random seeded per VU (randomSeed), so runs repeat only with the same VU layout; the fault schedule is seeded in squall serve',
     ]),
     ...(r.strategy.dropped.length > 0
@@ -254,7 +264,12 @@ ${K6_RUNTIME}`;
 }
 
 /** A k6-operator TestRun: the script from a ConfigMap, split over `parallelism` runners. */
-export function renderTestRun(scenario: string, strategy: string, scriptFile: string, parallelism: number): string {
+export function renderTestRun(
+  scenario: string,
+  strategy: string,
+  scriptFile: string,
+  parallelism: number,
+): string {
   const base = scriptFile.replace(/^.*[\\/]/, '');
   const name = `squall-${scenario}-${strategy}`
     .toLowerCase()
@@ -282,7 +297,7 @@ export function renderTestRun(scenario: string, strategy: string, scriptFile: st
     '# SQUALL_BASE_URL must reach a `squall serve --host 0.0.0.0` of the same scenario (a Service named',
     '# squall-serve here). Each runner gets an equal execution segment (rates and VUs are divided among',
     '# them) and evaluates its thresholds on its own; the operator does not aggregate them: read each',
-    '# runner pod\'s exit code (99 = thresholds failed).',
+    "# runner pod's exit code (99 = thresholds failed).",
     toYaml(manifest).trimEnd(),
     '',
   ].join('\n');
