@@ -1,0 +1,19 @@
+# Locust against `squall serve` (the first article's author ran Locust). Not run by squall's own tests:
+# this workplace has no Python package index. Run: locust -f docs/examples/locustfile.py --host http://127.0.0.1:8787
+from locust import HttpUser, constant_pacing, task
+
+
+class ChatUser(HttpUser):
+    wait_time = constant_pacing(1)
+
+    @task
+    def chat(self):
+        with self.client.post(
+            "/v1/chat/completions",
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 64},
+            headers={"authorization": "Bearer sk-locust"},
+            catch_response=True,
+        ) as r:
+            # squall answers 429 with retry-after-ms, like the real API.
+            if r.status_code == 429:
+                r.failure(f"429, retry after {r.headers.get('retry-after-ms')} ms")

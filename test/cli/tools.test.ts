@@ -1,0 +1,65 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The README's examples of pointing existing tools at `squall serve`, run for real. */
+const BIN = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
+let child: ChildProcess;
+let baseURL: string;
+
+beforeAll(async () => {
+  child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--seed', '5'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  baseURL = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+  });
+});
+afterAll(() => {
+  child.kill('SIGTERM');
+});
+
+describe('existing tools against squall serve', () => {
+  it('curl: a forced 429 shows the status, retry-after-ms and the OpenAI error body', async () => {
+    const { stdout } = await promisify(execFile)('curl', [
+      '-s',
+      '-i',
+      `${baseURL}/chat/completions`,
+      '-H',
+      'authorization: Bearer sk-test',
+      '-H',
+      'x-squall-fault: 429',
+      '-d',
+      '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}',
+    ]);
+    expect(stdout).toMatch(/^HTTP\/1\.1 429/);
+    expect(stdout).toMatch(/^retry-after-ms: \d+/im);
+    expect(stdout).toMatch(/"code":"rate_limit_exceeded"/);
+  });
+
+  it('autocannon: a short load with no errors, and the journal and /metrics saw it', async () => {
+    const r = await autocannon({
+      url: `${baseURL}/chat/completions`,
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-ac', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      // The default upstream answers in ~400 ms (lognormal): enough connections to finish in seconds.
+      connections: 50,
+      amount: 200,
+    });
+    expect(r.errors).toBe(0);
+    expect(r['2xx'] + r.non2xx).toBe(200);
+    const metrics = await (await fetch(`${baseURL.replace(/\/v1$/, '')}/metrics`)).text();
+    const total = [...metrics.matchAll(/^squall_attempts_total\{[^}]*\} (\d+)/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+    expect(total).toBeGreaterThanOrEqual(200);
+  });
+});
