@@ -1,5 +1,5 @@
-# Locust against `squall serve` (the first article's author ran Locust). Not run by squall's own tests:
-# this workplace has no Python package index. Run: locust -f docs/examples/locustfile.py --host http://127.0.0.1:8787
+# Locust against `squall serve` (the first article's author ran Locust); test/cli/tools.test.ts runs it.
+# Run: locust -f docs/examples/locustfile.py --headless -u 20 -r 5 -t 1m --host http://127.0.0.1:8787
 from locust import HttpUser, constant_pacing, task
 
 

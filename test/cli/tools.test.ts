@@ -25,7 +25,35 @@ afterAll(() => {
   child.kill('SIGTERM');
 });
 
+const hasLocust = await promisify(execFile)('locust', ['--version']).then(
+  () => true,
+  () => false,
+);
+if (!hasLocust)
+  console.warn(
+    '\n*** SKIPPED: the Locust example (no `locust`; .ci/run installs Debian python3-locust) ***\n',
+  );
+
 describe('existing tools against squall serve', () => {
+  it.skipIf(!hasLocust)(
+    'Locust: docs/examples/locustfile.py runs headless against the mock',
+    async () => {
+      const locustfile = fileURLToPath(new URL('../../docs/examples/locustfile.py', import.meta.url));
+      const host = baseURL.replace(/\/v1$/, '');
+      const { stdout, stderr } = await promisify(execFile)(
+        'locust',
+        ['-f', locustfile, '--headless', '-u', '5', '-r', '5', '-t', '3s', '--host', host, '--only-summary'],
+        { timeout: 30_000 },
+      );
+      const out = stdout + stderr;
+      const row = /POST\s+\/v1\/chat\/completions\s+(\d+)\s+(\d+)\(/.exec(out);
+      expect(row, out).not.toBeNull();
+      expect(Number(row![1])).toBeGreaterThanOrEqual(5);
+      expect(Number(row![2])).toBe(0);
+    },
+    40_000,
+  );
+
   it('curl: a forced 429 shows the status, retry-after-ms and the OpenAI error body', async () => {
     const { stdout } = await promisify(execFile)('curl', [
       '-s',
