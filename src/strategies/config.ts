@@ -1,7 +1,7 @@
 import { SquallError } from '../errors.ts';
 import { parseDurationMs } from '../util/duration.ts';
 import { editDistance } from '../util/suggest.ts';
-import { type BACKOFF_KINDS, JITTER_KINDS, type JitterKind } from './backoff/index.ts';
+import { type BACKOFF_KINDS, type BackoffSpec, JITTER_KINDS } from './backoff/index.ts';
 import { FALLBACK_ACTIONS, type FallbackAction, ROUTE_KEYS, type RouteKey } from './policies/fallback.ts';
 import { TOKEN_ESTIMATES } from './policies/limiter.ts';
 import { WHEN_FULL } from './policies/queue.ts';
@@ -40,18 +40,8 @@ export interface ClassifyConfig {
   honourShouldRetryHeader?: boolean;
 }
 
-export type BackoffConfig =
-  | { kind: 'none' }
-  | { kind: 'fixed'; delayMs: number }
-  | { kind: 'linear'; baseMs: number; stepMs?: number; capMs: number }
-  | {
-      kind: 'exponential';
-      baseMs: number;
-      factor?: number;
-      capMs: number;
-      jitter: JitterKind;
-      jitterMs?: number;
-    };
+/** A backoff in a config is exactly the backoff spec the factories take. */
+export type BackoffConfig = BackoffSpec;
 
 export type BudgetConfig =
   | { quota: number; retryCost: number; timeoutCost: number; successRefund: number }
