@@ -1,7 +1,8 @@
 /**
  * The fixed part of every generated k6 script: a small interpreter of the STRATEGY, MIX and THINK_TIME_MS
  * constants written above it (k6 has no retry, breaker or budget of its own). It mirrors squall's
- * classify.ts, backoff/jitter.ts, retry-after.ts, policies/retry.ts and policies/breaker.ts rule for rule,
+ * classify.ts, backoff/jitter.ts, retry-after.ts, policies/retry.ts, policies/breaker.ts and
+ * policies/fallback.ts rule for rule,
  * so a change there needs the same change here. It is type-checked against @types/k6 by
  * test/export/k6-typecheck.test.ts. No backticks or `${` in here: it lives in a template literal.
  */
@@ -22,7 +23,7 @@ type Backoff =
   | { kind: 'exponential'; baseMs: number; factor?: number; capMs: number; jitter: string; jitterMs?: number };
 type Breaker = {
   kind: 'consecutive' | 'rate';
-  scope: 'request' | 'attempt';
+  scope: 'request' | 'model' | 'attempt';
   threshold?: number;
   failureRateThreshold?: number;
   windowMs?: number;
@@ -34,6 +35,13 @@ type Breaker = {
 type Budget =
   | { quota: number; retryCost: number; timeoutCost: number; successRefund: number }
   | { maxTokens: number; tokenRatio: number };
+type RouteKey = '429' | '500' | '503' | 'timeout' | 'network' | 'client' | 'default';
+type Route = { action: 'fallback' | 'retry_then_fallback' | 'backoff_retry' | 'fail'; retries: number; backoff: Backoff | null };
+interface FallbackSpec {
+  models: string[];
+  routes: Record<RouteKey, Route>;
+  classify: StrategySpec['classify'];
+}
 interface StrategySpec {
   name: string;
   maxAttempts: number;
@@ -50,6 +58,7 @@ interface StrategySpec {
   };
   breaker: Breaker | null;
   budget: Budget | null;
+  fallback: FallbackSpec | null;
 }
 interface MixSpec {
   models: Weighted[];
@@ -80,7 +89,7 @@ interface Outcome {
   timedOut: boolean;
 }
 /** What a logical request ended with: an outcome, or a refusal before or between attempts. */
-type Final = { outcome: Outcome | null; cls: ErrorClass; rejectedBy?: 'breaker' | 'deadline' };
+type Final = { outcome: Outcome | null; cls: ErrorClass; rejectedBy?: 'breaker' | 'deadline' | 'fallback' };
 
 const WORDS = ['the', 'and', 'for', 'are', 'but', 'not', 'you', 'all', 'any', 'can', 'had', 'her', 'was', 'one'];
 const UNRECOVERABLE_429 = ['insufficient_quota', 'credit_balance_exhausted', 'billing_hard_limit_reached'];
@@ -336,7 +345,13 @@ function budgetOnFailure(): void {
   if (b && !('quota' in b)) budgetTokens = Math.max(0, Math.round((budgetTokens - 1) * 1000) / 1000);
 }
 
-function send(req: LlmRequest, attempt: number, timeoutMs: number): Outcome {
+// Per logical request (reset by the default function): attempts sent so far, whichever model they went
+// to, and the model that last failed for good (squall's recorder: an attempt on it again is wasted).
+let logicalAttempts = 0;
+let clientFailureModel: string | null = null;
+
+function send(req: LlmRequest, timeoutMs: number): Outcome {
+  const attempt = ++logicalAttempts;
   const wire = wireRequest(req);
   const tags: Record<string, string> = {
     attempt: String(attempt),
@@ -365,7 +380,10 @@ function send(req: LlmRequest, attempt: number, timeoutMs: number): Outcome {
   }
   const timedOut = res.status === 0 && res.error_code === K6_TIMEOUT;
   if (timedOut) abandonedAttempts.add(1, tags);
-  return { status: res.status, errorCode, errorMessage, headers: res.headers, timedOut };
+  const outcome: Outcome = { status: res.status, errorCode, errorMessage, headers: res.headers, timedOut };
+  if (clientFailureModel === req.model) wastedRetries.add(1);
+  if (failedForGood(outcome)) clientFailureModel = req.model;
+  return outcome;
 }
 
 /** squall's policies/retry.ts, with the breaker inside it (per attempt) when the strategy puts it there. */
@@ -378,7 +396,7 @@ function retryLoop(req: LlmRequest, startedMs: number): Final {
     if (b && b.scope === 'attempt' && !breakerAdmits(b)) return { ...last, outcome: last.outcome, rejectedBy: 'breaker' };
     const remainingMs = STRATEGY.deadlineMs - (Date.now() - startedMs);
     if (remainingMs <= 0) return { ...last, rejectedBy: 'deadline' };
-    const outcome = send(req, attempt, Math.min(STRATEGY.attemptTimeoutMs, remainingMs));
+    const outcome = send(req, Math.min(STRATEGY.attemptTimeoutMs, remainingMs));
     const cls = classify(outcome, STRATEGY.classify);
     if (b && b.scope === 'attempt') breakerRecord(b, cls);
     last = { outcome, cls };
@@ -398,29 +416,104 @@ function retryLoop(req: LlmRequest, startedMs: number): Final {
       lastCost = cost;
     }
     retriesCounter.add(1);
-    if (failedForGood(outcome)) wastedRetries.add(1);
     if (delayMs > 0) sleep(delayMs / 1000);
   }
 }
 
-function logicalRequest(req: LlmRequest, startedMs: number): Final {
-  const b = STRATEGY.breaker;
-  if (!b || b.scope === 'attempt') return retryLoop(req, startedMs);
+/** A breaker wrapping what is below it: refuses while open, records the logical outcome. */
+function guarded(b: Breaker, run: () => Final): Final {
   if (!breakerAdmits(b)) return { outcome: null, cls: 'client', rejectedBy: 'breaker' };
-  const final = retryLoop(req, startedMs);
+  const final = run();
   breakerRecord(b, final.rejectedBy ? null : final.cls);
   return final;
 }
 
+/** One model's turn in a fallback chain: the retry loop, behind the breaker when it sits there. */
+function modelCall(req: LlmRequest, startedMs: number): Final {
+  const b = STRATEGY.breaker;
+  if (b && b.scope === 'model') return guarded(b, () => retryLoop(req, startedMs));
+  return retryLoop(req, startedMs);
+}
+
+/** squall's fallback.ts routeKey: which route an outcome takes, or 'success' / 'terminal' to stop. */
+function routeOf(final: Final, c: StrategySpec['classify']): RouteKey | 'success' | 'terminal' {
+  // A breaker refusal says nothing against the next model; a deadline ends the chain.
+  if (final.rejectedBy) return final.rejectedBy === 'breaker' ? 'default' : 'terminal';
+  const o = final.outcome;
+  if (!o) return 'terminal';
+  const cls = classify(o, c);
+  if (cls === 'success') return 'success';
+  if (cls === 'client') return 'client';
+  if (o.status === 0) return o.timedOut ? 'timeout' : 'network';
+  if (o.status === 429) return '429';
+  if (o.status === 500) return '500';
+  if (o.status === 503) return '503';
+  return 'default';
+}
+
+/**
+ * squall's policies/fallback.ts: each model in order (the request's own model is replaced), retries per
+ * model and per route starting afresh on each model; a chain that runs out of models ends as a
+ * 'fallback' rejection counted in fallback_exhausted.
+ */
+function fallbackChain(req: LlmRequest, startedMs: number, f: FallbackSpec): Final {
+  let last: Outcome | null = null;
+  let lastCls: ErrorClass = 'network';
+  const withLast = (r: Final): Final => (r.outcome || !last ? r : { ...r, outcome: last, cls: lastCls });
+  for (let i = 0; i < f.models.length; i++) {
+    const model = f.models[i] ?? req.model;
+    if (i > 0) fallbacksCounter.add(1, { from: f.models[i - 1] ?? '', to: model });
+    const onModel: LlmRequest = { ...req, model };
+    const used: Partial<Record<RouteKey, number>> = {};
+    const states: Partial<Record<RouteKey, BackoffState>> = {};
+    for (;;) {
+      const final = modelCall(onModel, startedMs);
+      if (final.outcome && !final.rejectedBy) {
+        last = final.outcome;
+        lastCls = final.cls;
+      }
+      const key = routeOf(final, f.classify);
+      if (key === 'success') return final;
+      if (key === 'terminal') return withLast(final);
+      const route = f.routes[key];
+      if (route.action === 'fail') return withLast(final);
+      const retried = used[key] ?? 0;
+      if (route.action === 'fallback' || retried >= route.retries) break;
+      used[key] = retried + 1;
+      let delayMs = 0;
+      if (route.backoff) {
+        const state = states[key] ?? { retries: 0, prevDelayMs: 0 };
+        states[key] = state;
+        delayMs = nextDelayMs(route.backoff, state);
+      }
+      if (Date.now() - startedMs + delayMs >= STRATEGY.deadlineMs) return withLast({ ...final, rejectedBy: 'deadline' });
+      retriesCounter.add(1);
+      if (delayMs > 0) sleep(delayMs / 1000);
+    }
+  }
+  fallbackExhausted.add(1);
+  return { outcome: last, cls: lastCls, rejectedBy: 'fallback' };
+}
+
+function logicalRequest(req: LlmRequest, startedMs: number): Final {
+  const b = STRATEGY.breaker;
+  const f = STRATEGY.fallback;
+  const run = (): Final => (f ? fallbackChain(req, startedMs, f) : modelCall(req, startedMs));
+  if (b && b.scope === 'request') return guarded(b, run);
+  return run();
+}
+
 export default function (): void {
   const startedMs = Date.now();
+  logicalAttempts = 0;
+  clientFailureModel = null;
   const req = sampleRequest();
   // Metadata, not a tag: one value per logical request would make a time series each.
   exec.vu.metrics.metadata.logical_request = exec.vu.idInTest + '-' + exec.vu.iterationInInstance;
   const final = logicalRequest(req, startedMs);
   const ok = final.cls === 'success' && !final.rejectedBy;
   const tags: Record<string, string> = {
-    outcome: final.rejectedBy ? final.rejectedBy + '_rejected' : final.cls,
+    outcome: final.rejectedBy === 'fallback' ? 'fallback_exhausted' : final.rejectedBy ? final.rejectedBy + '_rejected' : final.cls,
     endpoint: req.endpoint,
     model: req.model,
   };

@@ -8,6 +8,12 @@ import type {
   PolicyConfig,
   StrategyConfig,
 } from '../strategies/config.ts';
+import {
+  DEFAULT_ROUTES,
+  type FallbackAction,
+  ROUTE_KEYS,
+  type RouteKey,
+} from '../strategies/policies/fallback.ts';
 import { presetConfig } from '../strategies/presets.ts';
 
 /**
@@ -23,11 +29,17 @@ export interface K6Classify {
   honourShouldRetryHeader: boolean;
 }
 
+/**
+ * Where a breaker sits: 'request' wraps everything below it (the fallback chain, or the retry loop);
+ * 'model' sits between a fallback chain and the retry loop (it sees each model's retry loop once);
+ * 'attempt' is inside the retry loop.
+ */
+export type K6BreakerScope = 'request' | 'model' | 'attempt';
+
 export type K6Breaker =
   | {
       kind: 'consecutive';
-      /** 'request': wraps the whole retry loop (counts logical outcomes); 'attempt': inside it. */
-      scope: 'request' | 'attempt';
+      scope: K6BreakerScope;
       threshold: number;
       openMs: number;
       halfOpenProbes: number;
@@ -35,7 +47,7 @@ export type K6Breaker =
     }
   | {
       kind: 'rate';
-      scope: 'request' | 'attempt';
+      scope: K6BreakerScope;
       failureRateThreshold: number;
       windowMs: number;
       minimumVolume: number;
@@ -43,6 +55,20 @@ export type K6Breaker =
       halfOpenProbes: number;
       failOn: ErrorClassName[];
     };
+
+/** One fallback route with squall's defaults filled in (fallback.ts DEFAULT_ROUTES, 2 retries). */
+export interface K6FallbackRoute {
+  action: FallbackAction;
+  retries: number;
+  backoff: BackoffConfig | null;
+}
+
+/** A model fallback chain (policies/fallback.ts): it wraps the retry loop, once per model and route retry. */
+export interface K6Fallback {
+  models: string[];
+  routes: Record<RouteKey, K6FallbackRoute>;
+  classify: K6Classify;
+}
 
 export interface K6StrategySpec {
   name: string;
@@ -58,6 +84,7 @@ export interface K6StrategySpec {
   classify: K6Classify;
   breaker: K6Breaker | null;
   budget: BudgetConfig | null;
+  fallback: K6Fallback | null;
 }
 
 export interface StrategyTranslation {
@@ -81,7 +108,6 @@ const NEEDS_SHARED_STATE: Partial<Record<PolicyConfig['type'], string>> = {
   queue: 'a worker queue paces requests across the whole client',
   limiter: 'a client-side rate limiter paces requests across the whole client',
   throttle: 'adaptive throttling counts requests across the whole client',
-  fallback: 'the model fallback chain is not exported yet',
 };
 
 /** Why a strategy cannot be exported at all (a module adapter), or null. */
@@ -117,12 +143,15 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
     classify: classifyOf(classify),
     breaker: null,
     budget: null,
+    fallback: null,
   };
 
   const unsupported: string[] = [];
   const retryIndex = policies.findIndex((p) => p.type === 'retry');
+  const fallbackIndex = policies.findIndex((p) => p.type === 'fallback');
   let retries = 0;
   let breakers = 0;
+  let fallbacks = 0;
   policies.forEach((p, i) => {
     const where = `policies[${i}] (${p.type})`;
     const why = NEEDS_SHARED_STATE[p.type];
@@ -186,7 +215,14 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
           unsupported.push(`${where}: only one breaker per strategy is exported`);
           return;
         }
-        const scope = retryIndex >= 0 && i < retryIndex ? 'request' : 'attempt';
+        const scope: K6BreakerScope =
+          fallbackIndex >= 0 && i < fallbackIndex
+            ? 'request'
+            : retryIndex >= 0 && i < retryIndex
+              ? fallbackIndex >= 0
+                ? 'model'
+                : 'request'
+              : 'attempt';
         const failOn = p.failOn ?? ['transient', 'network'];
         spec.breaker =
           p.type === 'breaker'
@@ -211,6 +247,24 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
         approximations.push(
           `circuit breaker: k6 VUs share no memory, so each virtual user has its own breaker (squall has one per strategy). Each sees only its own requests, so it opens later and probes more often; breaker_opened counts every VU's openings`,
         );
+        return;
+      }
+      case 'fallback': {
+        if (++fallbacks > 1) {
+          unsupported.push(`${where}: only one fallback chain per strategy is exported`);
+          return;
+        }
+        if (retryIndex >= 0 && retryIndex < i) {
+          // squall would run the whole chain once per retry; the script's chain only wraps the retry loop.
+          unsupported.push(`${where}: a fallback chain inside a retry policy is not exported (put it first)`);
+          return;
+        }
+        spec.fallback = {
+          models: [...p.models],
+          routes: fallbackRoutes(p.routes ?? {}),
+          classify: p.classify ? classifyOf(p.classify) : classifyOf(classify),
+        };
+        exact.push(`fallback chain: ${p.models.join(' → ')}, ${describeRoutes(spec.fallback.routes)}`);
         return;
       }
     }
@@ -275,6 +329,29 @@ function classifyOf(c: ClassifyConfig | undefined): K6Classify {
     retryQuota429: c?.retryQuota429 ?? false,
     honourShouldRetryHeader: c?.honourShouldRetryHeader ?? true,
   };
+}
+
+/** squall's route table: each route given, or the seed article's default; retries default to 2. */
+export function fallbackRoutes(
+  given: Partial<Record<RouteKey, { action: FallbackAction; retries?: number; backoff?: BackoffConfig }>>,
+): Record<RouteKey, K6FallbackRoute> {
+  const out = {} as Record<RouteKey, K6FallbackRoute>;
+  for (const key of ROUTE_KEYS) {
+    const r = given[key] ?? DEFAULT_ROUTES[key];
+    out[key] = { action: r.action, retries: r.retries ?? 2, backoff: r.backoff ?? null };
+  }
+  return out;
+}
+
+function describeRoutes(routes: Record<RouteKey, K6FallbackRoute>): string {
+  const one = (key: RouteKey) => {
+    const r = routes[key];
+    if (r.action === 'fallback') return `${key} → next model`;
+    if (r.action === 'fail') return `${key} → fail`;
+    const wait = r.backoff ? `, ${describeBackoff(r.backoff)}` : '';
+    return `${key} → ${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}${wait}, then next model`;
+  };
+  return `routed per error (${ROUTE_KEYS.map(one).join('; ')}); fallback_exhausted counts requests that ran out of models`;
 }
 
 function describeBackoff(b: BackoffConfig): string {

@@ -18,6 +18,8 @@ export const K6_METRICS = {
   wastedRetries: 'wasted_retries',
   abandonedAttempts: 'abandoned_attempts',
   breakerOpened: 'breaker_opened',
+  fallbacks: 'fallbacks',
+  fallbackExhausted: 'fallback_exhausted',
 } as const;
 
 export interface ThresholdMapping {
@@ -35,6 +37,7 @@ const COUNTERS: Record<string, { metric: string; note?: string }> = {
   wasted_retries: { metric: K6_METRICS.wastedRetries },
   abandoned_attempts: { metric: K6_METRICS.abandonedAttempts },
   breaker_opened: { metric: K6_METRICS.breakerOpened },
+  fallbacks: { metric: K6_METRICS.fallbacks },
 };
 
 const WHY_NOT: Record<string, string> = {
@@ -43,7 +46,6 @@ const WHY_NOT: Record<string, string> = {
   recovery_time: 'needs the fault windows, which live in the mock server, not in k6',
   goodput:
     'k6 counts per second over the whole test including the graceful stop, not over the scenario duration',
-  fallbacks: 'the fallback chain is not exported',
   shed: 'the script sheds nothing (no queue, limiter or bulkhead is exported)',
   strategy_errors: 'a k6 script error aborts the iteration; k6 reports it itself',
   billed_tokens: 'token billing is counted by the mock server (squall serve), not by k6',

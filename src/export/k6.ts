@@ -155,8 +155,19 @@ export function worstRequestMs(spec: K6StrategySpec): number {
       : b.kind === 'fixed'
         ? b.delayMs
         : Math.max(b.capMs, spec.retryAfter?.honour ? spec.retryAfter.maxMs : 0);
-  const total = spec.maxAttempts * spec.attemptTimeoutMs + (spec.maxAttempts - 1) * waitCapMs;
-  return Math.min(spec.deadlineMs, total);
+  const loopMs = spec.maxAttempts * spec.attemptTimeoutMs + (spec.maxAttempts - 1) * waitCapMs;
+  const f = spec.fallback;
+  if (!f) return Math.min(spec.deadlineMs, loopMs);
+  // The chain runs the retry loop once per model plus once per route retry, waiting up to a route's cap.
+  const routes = Object.values(f.routes).filter((r) => r.action !== 'fallback' && r.action !== 'fail');
+  const retriesPerModel = Math.max(0, ...routes.map((r) => r.retries));
+  const routeWaitMs = Math.max(0, ...routes.map((r) => (r.backoff ? backoffCapMs(r.backoff) : 0)));
+  const perModelMs = (1 + retriesPerModel) * loopMs + retriesPerModel * routeWaitMs;
+  return Math.min(spec.deadlineMs, f.models.length * perModelMs);
+}
+
+function backoffCapMs(b: K6StrategySpec['backoff']): number {
+  return b.kind === 'none' ? 0 : b.kind === 'fixed' ? b.delayMs : b.capMs;
 }
 
 /** A 32-bit seed for k6's randomSeed from squall's seed (a number or any string). */
@@ -258,6 +269,8 @@ const retriesCounter = new Counter('${K6_METRICS.retries}');
 const wastedRetries = new Counter('${K6_METRICS.wastedRetries}');
 const abandonedAttempts = new Counter('${K6_METRICS.abandonedAttempts}');
 const breakerOpened = new Counter('${K6_METRICS.breakerOpened}');
+const fallbacksCounter = new Counter('${K6_METRICS.fallbacks}');
+const fallbackExhausted = new Counter('${K6_METRICS.fallbackExhausted}');
 
 export const options: Options = ${json(r.k6Options)};
 ${K6_RUNTIME}`;
