@@ -160,6 +160,33 @@ describe('squall export k6: strategy and retry loop', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it.each([
+    [
+      'fallback-article/primary-503-fallback-chain.yaml',
+      'fallback-chain',
+      ['gpt-4o', 'gpt-4.1', 'gpt-4o-mini'],
+    ],
+    ['fallback-article/error-table.yaml', 'article-table', ['gpt-4o', 'gpt-4o-mini']],
+  ])('%s --strategy %s exports its fallback chain without --approximate', (rel, strategy, models) => {
+    const e = exportK6(load(rel), { strategy });
+    expect(e.dropped).toEqual([]);
+    expect(e.spec.fallback?.models).toEqual(models);
+    expect(e.spec.fallback?.routes).toMatchObject({
+      '503': { action: 'fallback' },
+      '500': { action: 'retry_then_fallback', retries: 2 },
+      '429': { action: 'backoff_retry', retries: 4 },
+      client: { action: 'fail' },
+    });
+    expect(e.script).toMatch(/Reproduces exactly:[\s\S]*fallback chain: gpt-4o → /);
+  });
+
+  it('the fallbacks threshold maps onto the fallbacks counter', () => {
+    const e = exportK6(load('fallback-article/primary-503-fallback-chain.yaml'), {
+      strategy: 'fallback-chain',
+    });
+    expect(e.options.thresholds.fallbacks).toEqual(['count>0']);
+  });
+
   it('--approximate drops what k6 cannot run and lists it in the header', () => {
     const e = exportK6(load('seed-article/queue-5x-growth.yaml'), {
       strategy: 'worker-queue',
