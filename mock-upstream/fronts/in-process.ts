@@ -13,7 +13,9 @@ export function createInProcessFetch(upstream: Upstream, clock: Clock): typeof f
     const request = input instanceof Request ? input : undefined;
     const url = new URL(request ? request.url : String(input));
     const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-    const headers = new Headers(init?.headers ?? request?.headers);
+    // A Headers given to us is only read, so it needs no copy (the openai SDK hands one per attempt).
+    const given = init?.headers ?? request?.headers;
+    const headers = given instanceof Headers ? given : new Headers(given);
     const signal = init?.signal ?? request?.signal ?? undefined;
     if (signal?.aborted) throw signal.reason;
     const bodyText = await readBody(init?.body, request);

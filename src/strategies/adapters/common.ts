@@ -72,6 +72,61 @@ export function trackedFetch(ctx: StrategyContext, tracker: AttemptTracker, mode
   return counted as typeof fetch;
 }
 
+/**
+ * The request header a long-lived client carries on each call (set through the client's per-request
+ * options), so the one `fetch` it was built with can find that call's counted fetch. Removed before the
+ * request goes on, so the upstream never sees it.
+ */
+export const CALL_HEADER = 'x-squall-call';
+
+/**
+ * One `fetch` for a long-lived client, routing each exchange to the counted fetch of the call it belongs
+ * to (by {@link CALL_HEADER}). Lets an adapter build its client once instead of once per logical request,
+ * which is most of a real client's cost in simulated time.
+ */
+export class FetchRouter {
+  /** Give this to the client. */
+  readonly fetch: typeof fetch;
+  private readonly routes = new Map<string, typeof fetch>();
+  private seq = 0;
+
+  constructor() {
+    this.fetch = ((input: string | URL | Request, init?: RequestInit) =>
+      this.route(input, init)) as typeof fetch;
+  }
+
+  /** Registers a call's fetch; returns the value to send in {@link CALL_HEADER}. */
+  open(callFetch: typeof fetch): string {
+    const id = String(++this.seq);
+    this.routes.set(id, callFetch);
+    return id;
+  }
+
+  close(id: string): void {
+    this.routes.delete(id);
+  }
+
+  /** Calls still open (a leak check for tests). */
+  get openCalls(): number {
+    return this.routes.size;
+  }
+
+  private route(input: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
+    // The openai SDK hands fetch a fresh Headers per attempt, which is ours to edit; anything else is copied.
+    const given = init?.headers;
+    const headers = given instanceof Headers ? given : new Headers(given);
+    const id = headers.get(CALL_HEADER);
+    const callFetch = id === null ? undefined : this.routes.get(id);
+    if (!callFetch) {
+      return Promise.reject(
+        new Error(`fetch without a live ${CALL_HEADER} header (${id ?? 'none'}): the call is not routed`),
+      );
+    }
+    headers.delete(CALL_HEADER);
+    return callFetch(input, headers === given ? init : { ...init, headers });
+  }
+}
+
 /** Short reason for retry events: `500`, `429 rate_limit_exceeded`, `network:reset`. */
 export function reasonOf(outcome: AttemptOutcome): string {
   if (outcome.kind === 'network') return `network:${outcome.error}`;

@@ -4,14 +4,16 @@ import type { ClassifyOptions } from '../classify.ts';
 import { fromAttempt, strategyErrorOutcome } from '../outcome.ts';
 import { syntheticPrompt } from '../prompt.ts';
 import type { AttemptOutcome, LogicalOutcome, LogicalRequest, Strategy, StrategyContext } from '../types.ts';
-import { AttemptTracker, headersToRecord, trackedFetch } from './common.ts';
+import { AttemptTracker, CALL_HEADER, FetchRouter, headersToRecord, trackedFetch } from './common.ts';
 
 /**
  * The official `openai` SDK as a strategy: the SDK is the client and makes every decision (its own retry
- * loop, backoff, jitter, `retry-after` handling, timeouts); squall only counts. Each logical request gets
- * a client `{ apiKey, baseURL: ctx.baseURL, fetch, maxRetries, timeout }` whose `fetch` is `ctx.fetch`
- * wrapped to count attempts, so every HTTP exchange the SDK makes is one `attempt` event and the gap
- * before it one `retry` event.
+ * loop, backoff, jitter, `retry-after` handling, timeouts); squall only counts. One client
+ * `{ apiKey, baseURL: ctx.baseURL, fetch, maxRetries, timeout }` per base URL and API key, built on first
+ * use, as an application would hold it (building one per request was most of the adapter's cost). Each
+ * call tags its request with {@link CALL_HEADER}; the client's `fetch` routes it to that call's `ctx.fetch`,
+ * wrapped to count attempts, and drops the tag, so every HTTP exchange the SDK makes is one `attempt`
+ * event and the gap before it one `retry` event.
  *
  * In simulated time install virtual globals (`src/sim/globals.ts`) for the run: the SDK sleeps and times
  * out with global `setTimeout`, reads `Date.now`, and jitters with `Math.random`.
@@ -36,33 +38,52 @@ export function openaiSdkStrategy(o: OpenAiSdkStrategyOptions = {}, where = 'ope
   const timeoutMs = o.timeoutMs ?? OPENAI_SDK_DEFAULTS.timeoutMs;
   integerAtLeast(where, 'maxRetries', maxRetries, 0);
   positive(where, 'timeoutMs', timeoutMs);
+  const router = new FetchRouter();
+  const clients = new Map<string, OpenAI>();
+  const clientFor = (baseURL: string, apiKey: string): OpenAI => {
+    const key = `${baseURL}\n${apiKey}`;
+    let client = clients.get(key);
+    if (!client) {
+      // A trace can name many keys; a bound keeps a long run from holding a client for each forever.
+      if (clients.size >= MAX_CLIENTS) clients.clear();
+      client = new OpenAI({ apiKey, baseURL, fetch: router.fetch, maxRetries, timeout: timeoutMs });
+      clients.set(key, client);
+    }
+    return client;
+  };
   return {
     name: o.name ?? 'openai-sdk',
     async call(req, ctx, signal) {
       const tracker = new AttemptTracker(ctx, req);
-      const client = new OpenAI({
-        apiKey: req.apiKey,
-        baseURL: ctx.baseURL,
-        fetch: trackedFetch(ctx, tracker, req.model),
-        maxRetries,
-        timeout: timeoutMs,
-      });
+      const callId = router.open(trackedFetch(ctx, tracker, req.model));
+      const options = signal
+        ? { headers: { [CALL_HEADER]: callId }, signal }
+        : { headers: { [CALL_HEADER]: callId } };
       try {
-        const last = await callEndpoint(client, req, signal);
+        const last = await callEndpoint(clientFor(ctx.baseURL, req.apiKey), req, options);
         return fromAttempt(last, tracker.attempts, o.classify);
       } catch (e) {
         return fromSdkError(e, req, ctx, tracker.attempts, o.classify);
+      } finally {
+        router.close(callId);
       }
     },
   };
 }
 
+const MAX_CLIENTS = 256;
+
+/** Per-call request options: the routing tag, and the caller's signal. */
+interface CallOptions {
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+}
+
 async function callEndpoint(
   client: OpenAI,
   req: LogicalRequest,
-  signal: AbortSignal | undefined,
+  options: CallOptions,
 ): Promise<AttemptOutcome> {
-  const options = signal ? { signal } : {};
   const prompt = syntheticPrompt(req.promptTokens);
   const user = req.user ? { user: req.user } : {};
   if (req.endpoint === 'embeddings') {
