@@ -59,7 +59,12 @@ export function timeoutPolicy(o: TimeoutOptions, where = 'timeout'): Policy {
       const outerSignal = exec.signal;
       const previousTimeoutMs = exec.attemptTimeoutMs;
       const controller = new AbortController();
-      exec.signal = outerSignal ? AbortSignal.any([outerSignal, controller.signal]) : controller.signal;
+      // Forward the outer abort by hand: AbortSignal.any() per attempt is costly (composite-signal
+      // bookkeeping the garbage collector has to follow), and this is on every attempt's path.
+      const onOuterAbort = () => controller.abort(outerSignal?.reason);
+      if (outerSignal?.aborted) controller.abort(outerSignal.reason);
+      else outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
+      exec.signal = controller.signal;
       exec.attemptTimeoutMs = limitMs;
 
       // Cleared only while pending: clearing a timer that already fired is not a no-op on every clock.
@@ -92,6 +97,7 @@ export function timeoutPolicy(o: TimeoutOptions, where = 'timeout'): Policy {
         return byDeadline ? deadlineRejection(exec, outcome) : outcome;
       } finally {
         clock.clearTimeout(handle);
+        outerSignal?.removeEventListener('abort', onOuterAbort);
         exec.signal = outerSignal;
         exec.attemptTimeoutMs = Number.isFinite(perAttemptMs) ? perAttemptMs : previousTimeoutMs;
       }
