@@ -62,6 +62,9 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
  */
 function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: TokenCounter): ParsedAttempt {
   const prompt = syntheticPrompt(req.promptTokens);
+  // Every retry of a request (and many requests) carry the same prompt: count it once.
+  const count = (fn: (p: string) => number) =>
+    promptCount(`${counter}:${req.endpoint}:${req.promptTokens}`, () => fn(prompt));
   const base = {
     apiKey: req.apiKey,
     model: options.model,
@@ -74,7 +77,7 @@ function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: To
       endpoint: 'embeddings',
       stream: false,
       includeUsage: false,
-      promptTokens: countEmbeddingInputTokens(prompt, counter),
+      promptTokens: count((p) => countEmbeddingInputTokens(p, counter)),
       maxTokens: 0,
     };
   }
@@ -84,7 +87,7 @@ function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: To
       endpoint: 'responses',
       stream: req.stream,
       includeUsage: true,
-      promptTokens: countResponsesInputTokens(prompt, undefined, counter),
+      promptTokens: count((p) => countResponsesInputTokens(p, undefined, counter)),
       maxTokens: Math.max(16, req.maxTokens),
     };
   }
@@ -93,9 +96,21 @@ function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: To
     endpoint: 'chat.completions',
     stream: req.stream,
     includeUsage: req.stream,
-    promptTokens: countChatPromptTokens([{ role: 'user', content: prompt }], counter),
+    promptTokens: count((p) => countChatPromptTokens([{ role: 'user', content: p }], counter)),
     maxTokens: req.maxTokens,
   };
+}
+
+const promptCounts = new Map<string, number>();
+/** Bounded memo of prompt token counts (prompt sizes come from a distribution: a few thousand at most). */
+function promptCount(key: string, compute: () => number): number {
+  let n = promptCounts.get(key);
+  if (n === undefined) {
+    if (promptCounts.size >= 10_000) promptCounts.clear();
+    n = compute();
+    promptCounts.set(key, n);
+  }
+  return n;
 }
 
 /** Waits `ms` on the clock; returns why it stopped early (attempt timeout or caller abort), if it did. */

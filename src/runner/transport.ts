@@ -131,6 +131,18 @@ export function interpretAnswer(
         ...(s.usageTokens ? { usageTokens: s.usageTokens } : {}),
       };
     }
+    // The simulator's skeleton success body (mock-upstream/reply.ts liteSuccess): no JSON parse needed.
+    if (text.startsWith(LITE_USAGE_PREFIX) && text.endsWith('}}')) {
+      const usageTokens = Number(text.slice(LITE_USAGE_PREFIX.length, -2));
+      if (Number.isFinite(usageTokens))
+        return {
+          kind: 'response',
+          status: res.status,
+          headers,
+          model,
+          ...(usageTokens ? { usageTokens } : {}),
+        };
+    }
     let body: { usage?: { total_tokens?: number } };
     try {
       body = JSON.parse(text);
@@ -197,6 +209,8 @@ function readStream(
     };
   return usageTokens ? { usageTokens } : {};
 }
+
+const LITE_USAGE_PREFIX = '{"usage":{"total_tokens":';
 
 export function networkOutcome(e: unknown, model: string): AttemptOutcome {
   const cause = (e as { cause?: { code?: string } })?.cause;
