@@ -1,4 +1,4 @@
-import { toUpstreamConfig } from '../src/scenario/upstream-schema.ts';
+import { type UpstreamInput, upstreamConfigFrom } from '../src/scenario/upstream-schema.ts';
 import { Rng } from '../src/sim/rng.ts';
 import type { OverrideRequest } from './fronts/control.ts';
 import { UpstreamModel } from './model/index.ts';
@@ -281,11 +281,19 @@ export class Upstream {
 }
 
 /** For users' own tests: `createUpstream({ seed: 1 })` or a full config. The schedule starts now. */
+/**
+ * For users' own tests: `createUpstream({ seed: 1 })`, optionally with the `upstream:` section of a
+ * scenario file as written (`{ seed: 1, upstream: { latency: { fixed: '0ms' }, phases: [...] } }`,
+ * validated, with the same messages as a scenario file), or a full config.
+ */
 export function createUpstream(
-  config: UpstreamConfig | { seed: string | number },
+  config: UpstreamConfig | { seed: string | number; upstream?: UpstreamInput },
   options: { startMs?: number; sharedBuckets?: SharedBuckets } = {},
 ): Upstream {
-  const full = 'models' in config ? (config as UpstreamConfig) : toUpstreamConfig(String(config.seed));
+  const full =
+    'models' in config
+      ? (config as UpstreamConfig)
+      : upstreamConfigFrom(String(config.seed), (config as { upstream?: UpstreamInput }).upstream ?? {});
   return new Upstream(full, options);
 }
 

@@ -7,6 +7,7 @@ import {
   type UpstreamConfig,
 } from '../../mock-upstream/types.ts';
 import { parseDurationMs } from '../util/duration.ts';
+import { parseText } from './load.ts';
 
 /**
  * The `upstream:` section of a scenario file (snake_case, as users write it), and its conversion to the
@@ -294,5 +295,8 @@ export type UpstreamInput = z.input<typeof upstreamSchema>;
 
 /** From the section as written (durations as strings) to the model's config; throws on invalid input. */
 export function upstreamConfigFrom(seed: string, input: UpstreamInput = {}): UpstreamConfig {
-  return toUpstreamConfig(seed, upstreamSchema.parse(input));
+  const parsed = upstreamSchema.safeParse(input);
+  if (parsed.success) return toUpstreamConfig(seed, parsed.data);
+  // Same messages and hints as a scenario file (positions refer to the section as JSON).
+  return toUpstreamConfig(seed, parseText('upstream', JSON.stringify(input, null, 1), upstreamSchema));
 }
