@@ -117,7 +117,7 @@ export class TokenPool {
     }
     const first = opening(this.pieces[start]!);
     if (count === 1) return first;
-    return first + this.joined.slice(this.offsets[start + 1]!, this.offsets[start + count - 1]!) + '.';
+    return `${first}${this.joined.slice(this.offsets[start + 1]!, this.offsets[start + count - 1]!)}.`;
   }
 }
 
