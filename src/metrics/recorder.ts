@@ -1,6 +1,12 @@
 import { SquallError } from '../errors.ts';
 import { classify } from '../strategies/classify.ts';
-import type { AttemptOutcome, LogicalOutcome, LogicalRequest, StrategyEvent } from '../strategies/types.ts';
+import {
+  type AttemptOutcome,
+  LOGICAL_RESULTS,
+  type LogicalOutcome,
+  type LogicalRequest,
+  type StrategyEvent,
+} from '../strategies/types.ts';
 import { Breakdown, type BreakdownRow, DEFAULT_MAX_BREAKDOWN_KEYS, OTHER_KEY } from './breakdown.ts';
 import { attemptKindOf, FAILURE_CLASSES, type FailureClass, failureClassOf } from './failure-class.ts';
 import { Histogram, type HistogramJSON } from './histogram.ts';
@@ -148,18 +154,6 @@ interface InFlight {
 const ATTEMPT_DISTRIBUTION_CAP = 16;
 /** Policy names in rejected/shed events come from config, but cap them anyway. */
 const MAX_EVENT_KEYS = 50;
-
-const LOGICAL_RESULTS: readonly LogicalResult[] = [
-  'success',
-  'failed_transient',
-  'failed_client',
-  'failed_network',
-  'breaker_open',
-  'shed',
-  'deadline_exceeded',
-  'fallback_exhausted',
-  'strategy_error',
-];
 
 export class StrategyRecorder {
   private readonly startMs: number;

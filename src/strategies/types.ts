@@ -51,20 +51,25 @@ export type AttemptOutcome =
 
 export type ErrorClass = 'success' | 'transient' | 'client' | 'network';
 
+/** Every way a logical request can end, in report order (the one list: reports and checks read it). */
+export const LOGICAL_RESULTS = [
+  'success',
+  'failed_transient',
+  'failed_client',
+  'failed_network',
+  'breaker_open',
+  'shed',
+  'deadline_exceeded',
+  'fallback_exhausted',
+  'strategy_error',
+] as const;
+export type LogicalResultKind = (typeof LOGICAL_RESULTS)[number];
+
 /** Final outcome of a logical request. */
 export interface LogicalOutcome {
   ok: boolean;
   /** Outcome class for reports. */
-  result:
-    | 'success'
-    | 'failed_transient'
-    | 'failed_client'
-    | 'failed_network'
-    | 'breaker_open'
-    | 'shed'
-    | 'deadline_exceeded'
-    | 'fallback_exhausted'
-    | 'strategy_error';
+  result: LogicalResultKind;
   /** Last attempt's outcome, if any attempt was made. */
   last?: AttemptOutcome;
   /** Attempts this logical request caused. */

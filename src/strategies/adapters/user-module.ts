@@ -5,13 +5,14 @@ import type { Clock } from '../../sim/clock.ts';
 import type { Rng } from '../../sim/rng.ts';
 import type { ClassifyOptions } from '../classify.ts';
 import { fromAttempt, strategyErrorOutcome } from '../outcome.ts';
-import type {
-  AttemptOptions,
-  AttemptOutcome,
-  EventSink,
-  LogicalOutcome,
-  LogicalRequest,
-  Strategy,
+import {
+  type AttemptOptions,
+  type AttemptOutcome,
+  type EventSink,
+  LOGICAL_RESULTS,
+  type LogicalOutcome,
+  type LogicalRequest,
+  type Strategy,
 } from '../types.ts';
 import { AttemptTracker, trackedFetch, trackedSend } from './common.ts';
 
@@ -64,17 +65,7 @@ export interface UserStrategyContext {
   signal: AbortSignal | undefined;
 }
 
-const RESULTS = new Set<LogicalOutcome['result']>([
-  'success',
-  'failed_transient',
-  'failed_client',
-  'failed_network',
-  'breaker_open',
-  'shed',
-  'deadline_exceeded',
-  'fallback_exhausted',
-  'strategy_error',
-]);
+const RESULTS = new Set<string>(LOGICAL_RESULTS);
 
 /** Wraps a strategy function (already loaded) as a Strategy. */
 export function userStrategy(name: string, fn: UserStrategyFunction, classify?: ClassifyOptions): Strategy {
