@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { renderHtml } from '../src/report/index.ts';
 import { loadScenario, runScenario } from '../src/scenario/plan.ts';
+import { launchChromium } from './chromium.ts';
 
 const file = process.argv[2] ?? 'scenarios/incidents/2024-12-11-full-outage.yaml';
 const out = process.argv[3] ?? 'docs/report-2024-12-11-full-outage.png';
@@ -17,21 +17,7 @@ const run = await runScenario(loadScenario(file));
 const html = renderHtml(run.result, { thresholds: run.thresholds });
 const dir = mkdtempSync(join(tmpdir(), 'squall-shot-'));
 writeFileSync(join(dir, 'report.html'), html);
-const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1280, height: 900 },
-});
+const context = await launchChromium(join(dir, 'profile'));
 const page = await context.newPage();
 await page.goto(`file://${join(dir, 'report.html')}`);
 await page.waitForTimeout(500);

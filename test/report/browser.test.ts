@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.ts';
 import { formatClock } from '../../src/report/format.ts';
 import { renderCompareHtml, renderHtml, type ThresholdResult } from '../../src/report/index.ts';
 import type { RunResult } from '../../src/runner/result.ts';
@@ -14,7 +15,6 @@ import { smallRun } from './helpers.ts';
  * without console errors, draw every chart, show result.json's numbers, and zoom. Also saves the
  * screenshot used in the docs.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(
@@ -140,21 +140,7 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     outDir = mkdtempSync(join(tmpdir(), 'squall-report-'));
     userDataDir = mkdtempSync(join(tmpdir(), 'squall-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    context = await launchChromium(userDataDir);
   }, 60_000);
 
   afterAll(async () => {
