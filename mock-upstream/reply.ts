@@ -1,4 +1,4 @@
-import { Rng } from '../src/sim/rng.ts';
+import { KeyedStreams, Rng } from '../src/sim/rng.ts';
 import type { Decision, ParsedAttempt, Reply, UpstreamConfig } from './types.ts';
 import * as wire from './wire/index.ts';
 
@@ -91,7 +91,9 @@ export function replyForDecision(
 
   // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
   if (ctx.lite) return liteSuccess(ctx, a, d, headers);
-  const content = Rng.keyed(ctx.config.seed, `content/${a.attemptKey ?? ctx.requestId}`);
+  const perSeed = contentFor(ctx.config.seed);
+  // Same stream as Rng.keyed(seed, `content/${key}`), without allocating one per answer.
+  const content = perSeed.content.at(a.attemptKey ?? ctx.requestId);
   const finishReason = d.completionTokens >= a.maxTokens ? 'length' : 'stop';
   if (a.endpoint === 'embeddings') {
     const dims = extras.dimensions ?? 1536;
@@ -105,7 +107,7 @@ export function replyForDecision(
     return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
   }
 
-  const pool = tokenPool(ctx.config.seed);
+  const pool = perSeed.pool;
   if (!a.stream) {
     const text = pool.text(content, d.completionTokens);
     const body =
@@ -127,6 +129,7 @@ export function replyForDecision(
             model: a.model,
             fingerprint: wire.systemFingerprint(a.model),
             text,
+            textJsonSafe: pool.jsonSafe,
             promptTokens: a.promptTokens,
             completionTokens: d.completionTokens,
             finishReason,
@@ -235,16 +238,23 @@ function streamReply(
   }
 }
 
-const pools = new Map<string, wire.TokenPool>();
-/** One pool per seed (bounded: runs use a handful of seeds). */
-function tokenPool(seed: string): wire.TokenPool {
-  let pool = pools.get(seed);
-  if (!pool) {
-    if (pools.size >= 64) pools.clear();
-    pool = new wire.TokenPool(new Rng(seed).fork('content-pool'));
-    pools.set(seed, pool);
+interface SeedContent {
+  pool: wire.TokenPool;
+  content: KeyedStreams;
+}
+const contents = new Map<string, SeedContent>();
+/** The text pool and the per-answer content streams of a seed (bounded: runs use a handful of seeds). */
+function contentFor(seed: string): SeedContent {
+  let c = contents.get(seed);
+  if (!c) {
+    if (contents.size >= 64) contents.clear();
+    c = {
+      pool: new wire.TokenPool(new Rng(seed).fork('content-pool')),
+      content: new KeyedStreams(seed, 'content/'),
+    };
+    contents.set(seed, c);
   }
-  return pool;
+  return c;
 }
 
 /**
@@ -281,6 +291,9 @@ function isContentDelta(event: string): boolean {
   return event.includes('"delta":{"content"') || event.includes('"type":"response.output_text.delta"');
 }
 
+/** Replies are plain data that nobody mutates: the common end is shared rather than made per answer. */
+const END: { kind: 'end' } = Object.freeze({ kind: 'end' });
+
 function whole(status: number, headers: Record<string, string>, delayMs: number, body: string): Reply {
   return {
     kind: 'response',
@@ -288,7 +301,7 @@ function whole(status: number, headers: Record<string, string>, delayMs: number,
     headers,
     headerDelayMs: delayMs,
     parts: [{ delayMs: 0, data: body }],
-    end: { kind: 'end' },
+    end: END,
   };
 }
 

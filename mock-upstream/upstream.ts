@@ -138,7 +138,6 @@ export class Upstream {
         nowMs,
       );
     }
-    const retryRaw = raw.headers['x-stainless-retry-count'];
     const attempt: ParsedAttempt = {
       endpoint,
       apiKey,
@@ -148,10 +147,12 @@ export class Upstream {
       promptTokens: parsed.promptTokens,
       maxTokens: parsed.maxTokens ?? this.config.defaultMaxTokens,
       inputCount: parsed.inputCount,
-      ...(retryRaw !== undefined && /^\d+$/.test(retryRaw) ? { retryCount: Number(retryRaw) } : {}),
-      ...(raw.headers['x-squall-attempt-key'] ? { attemptKey: raw.headers['x-squall-attempt-key'] } : {}),
-      ...(forced ? { forcedFault: forced as FaultKind } : {}),
     };
+    const retryRaw = raw.headers['x-stainless-retry-count'];
+    if (retryRaw !== undefined && /^\d+$/.test(retryRaw)) attempt.retryCount = Number(retryRaw);
+    const attemptKey = raw.headers['x-squall-attempt-key'];
+    if (attemptKey) attempt.attemptKey = attemptKey;
+    if (forced) attempt.forcedFault = forced as FaultKind;
     return { attempt, parsed, ctx };
   }
 
@@ -232,6 +233,8 @@ export class Upstream {
   ):
     | { endpoint: ParsedAttempt['endpoint'] | 'models.list' | 'models.retrieve'; modelId?: string }
     | { error: 'not_found_route' | 'method_not_allowed' } {
+    // What nearly every request is: no query, no trailing slash, upper-case method.
+    if (raw.path === '/v1/chat/completions' && raw.method === 'POST') return CHAT_ROUTE;
     const path = raw.path.split('?')[0]!.replace(/\/+$/, '');
     const method = raw.method.toUpperCase();
     const post = (endpoint: 'chat.completions' | 'embeddings' | 'responses') =>
@@ -297,9 +300,19 @@ export function createUpstream(
   return new Upstream(full, options);
 }
 
+const CHAT_ROUTE = Object.freeze({ endpoint: 'chat.completions' as const });
+
+/** The last Authorization header seen and its key: clients send the same one on every request. */
+let lastAuthorization: string | undefined;
+let lastKey: string | undefined;
+
 function bearer(h: string | undefined): string | undefined {
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m?.[1];
+  if (h === undefined) return undefined;
+  if (h === lastAuthorization) return lastKey;
+  const key = /^Bearer\s+(\S+)\s*$/i.exec(h)?.[1];
+  lastAuthorization = h;
+  lastKey = key;
+  return key;
 }
 
 export interface ParsedBody extends BodyExtras {

@@ -100,6 +100,8 @@ export function statusOf(outcome: Decision['outcome']): number | undefined {
   }
 }
 
+const NO_PHASES: string[] = Object.freeze([]) as unknown as string[];
+
 /** Everything a decision reads or charges; the model owns it. */
 export interface DecideContext {
   readonly config: UpstreamConfig;
@@ -132,7 +134,8 @@ export function decideAttempt(
   key: string,
   nowMs: number,
 ): Decision {
-  const phases = fx.names.slice();
+  // Most attempts meet no phase: they share one frozen empty list instead of a copy each.
+  const phases = fx.names.length === 0 ? NO_PHASES : fx.names.slice();
 
   // (a)
   const forced = attempt.forcedFault;

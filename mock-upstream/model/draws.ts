@@ -31,10 +31,20 @@ export class AttemptDraws implements UniformSource {
     this.seedLane2 = fnv(seed, 0x050c5d1f);
   }
 
+  /** The key last hashed and its two lanes: an attempt reseeds several sub-streams with the same key. */
+  private lastKey: string | undefined;
+  private keyLane1 = 0;
+  private keyLane2 = 0;
+
   /** Positions this source at the start of sub-stream `stream` of the attempt named `key`. */
   reseed(key: string, stream: number): this {
-    const h1 = mix(fnv(key, this.seedLane1 ^ Math.imul(stream, 0x9e3779b9)));
-    const h2 = mix(fnv(key, this.seedLane2 ^ Math.imul(stream, 0x85ebca6b)));
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.keyLane1 = fnv(key, this.seedLane1);
+      this.keyLane2 = fnv(key, this.seedLane2);
+    }
+    const h1 = mix((this.keyLane1 ^ Math.imul(stream, 0x9e3779b9)) >>> 0);
+    const h2 = mix((this.keyLane2 ^ Math.imul(stream, 0x85ebca6b)) >>> 0);
     this.a = h1;
     this.b = h2;
     this.c = mix(h1 ^ 0x6a09e667 ^ stream);

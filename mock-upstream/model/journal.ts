@@ -23,28 +23,74 @@ export const MAX_JOURNAL_SIZE = 1_000_000;
 
 /**
  * The last `size` decided attempts, in a fixed ring buffer: memory does not grow with the number of
- * requests, and old entries simply fall off.
+ * requests, and old entries simply fall off. Stored by column, not as one object per entry: a server
+ * adds an entry per request, and objects held for 10,000 requests are promoted to the old generation and
+ * collected there, which cost the HTTP front a measurable share of its throughput.
  */
 export class Journal {
-  private readonly ring: Array<JournalEntry | undefined>;
+  private readonly cap: number;
+  private readonly atMs: Float64Array;
+  private readonly promptTokens: Float64Array;
+  private readonly maxTokens: Float64Array;
+  private readonly latencyMs: Float64Array;
+  /** NaN: no retry count was sent. */
+  private readonly retryCount: Float64Array;
+  /** 0: no HTTP status (a network fault). */
+  private readonly status: Uint16Array;
+  private readonly stream: Uint8Array;
+  private readonly requestId: string[];
+  private readonly apiKey: string[];
+  private readonly model: string[];
+  private readonly endpoint: string[];
+  private readonly outcome: string[];
+  private readonly reason: string[];
+  private readonly phases: string[][];
   private nextSeq = 1;
   /** Sequence number of the oldest entry still held. */
   private firstSeq = 1;
 
   constructor(size: number) {
     const n = Math.floor(size);
-    this.ring = new Array(Math.min(MAX_JOURNAL_SIZE, Math.max(0, Number.isFinite(n) ? n : 0)));
+    const cap = Math.min(MAX_JOURNAL_SIZE, Math.max(0, Number.isFinite(n) ? n : 0));
+    this.cap = cap;
+    this.atMs = new Float64Array(cap);
+    this.promptTokens = new Float64Array(cap);
+    this.maxTokens = new Float64Array(cap);
+    this.latencyMs = new Float64Array(cap);
+    this.retryCount = new Float64Array(cap);
+    this.status = new Uint16Array(cap);
+    this.stream = new Uint8Array(cap);
+    this.requestId = new Array<string>(cap).fill('');
+    this.apiKey = new Array<string>(cap).fill('');
+    this.model = new Array<string>(cap).fill('');
+    this.endpoint = new Array<string>(cap).fill('');
+    this.outcome = new Array<string>(cap).fill('');
+    this.reason = new Array<string>(cap).fill('');
+    this.phases = new Array<string[]>(cap).fill(NO_PHASES);
   }
 
-  /** Appends an entry and gives it the next sequence number (any `seq` passed in is replaced). */
-  add(entry: Omit<JournalEntry, 'seq'> & { seq?: number }): JournalEntry {
-    const stored = entry as JournalEntry;
-    stored.seq = this.nextSeq++;
-    const cap = this.ring.length;
-    if (cap === 0) return stored;
-    this.ring[(stored.seq - 1) % cap] = stored;
-    if (stored.seq - this.firstSeq >= cap) this.firstSeq = stored.seq - cap + 1;
-    return stored;
+  /** Appends an entry and returns its sequence number (any `seq` passed in is ignored). */
+  add(entry: Omit<JournalEntry, 'seq'> & { seq?: number }): number {
+    const seq = this.nextSeq++;
+    const cap = this.cap;
+    if (cap === 0) return seq;
+    const i = (seq - 1) % cap;
+    this.atMs[i] = entry.atMs;
+    this.promptTokens[i] = entry.promptTokens;
+    this.maxTokens[i] = entry.maxTokens;
+    this.latencyMs[i] = entry.latencyMs;
+    this.retryCount[i] = entry.retryCount ?? Number.NaN;
+    this.status[i] = entry.status ?? 0;
+    this.stream[i] = entry.stream ? 1 : 0;
+    this.requestId[i] = entry.requestId;
+    this.apiKey[i] = entry.apiKey;
+    this.model[i] = entry.model;
+    this.endpoint[i] = entry.endpoint;
+    this.outcome[i] = entry.outcome;
+    this.reason[i] = entry.reason;
+    this.phases[i] = entry.phases;
+    if (seq - this.firstSeq >= cap) this.firstSeq = seq - cap + 1;
+    return seq;
   }
 
   /**
@@ -63,14 +109,15 @@ export class Journal {
       from = Math.max(from, to - limit + 1);
     }
     const out: JournalEntry[] = [];
-    const cap = this.ring.length;
-    for (let seq = from; seq <= to && cap > 0; seq++) out.push(this.ring[(seq - 1) % cap]!);
+    const cap = this.cap;
+    for (let seq = from; seq <= to && cap > 0; seq++) out.push(this.entryAt(seq, (seq - 1) % cap));
     return out;
   }
 
   /** Drops every entry; sequence numbers keep counting. */
   clear(): void {
-    this.ring.fill(undefined);
+    this.requestId.fill('');
+    this.phases.fill(NO_PHASES);
     this.firstSeq = this.nextSeq;
   }
 
@@ -81,13 +128,39 @@ export class Journal {
 
   /** Entries held now. */
   get size(): number {
-    return Math.min(this.ring.length, this.nextSeq - this.firstSeq);
+    return Math.min(this.cap, this.nextSeq - this.firstSeq);
   }
 
   get capacity(): number {
-    return this.ring.length;
+    return this.cap;
+  }
+
+  /** One stored entry as plain data, keys in the documented order (a copy: callers may keep or change it). */
+  private entryAt(seq: number, i: number): JournalEntry {
+    const e: JournalEntry = {
+      seq,
+      atMs: this.atMs[i]!,
+      requestId: this.requestId[i]!,
+      apiKey: this.apiKey[i]!,
+      model: this.model[i]!,
+      endpoint: this.endpoint[i]!,
+      promptTokens: this.promptTokens[i]!,
+      maxTokens: this.maxTokens[i]!,
+      stream: this.stream[i] === 1,
+      outcome: this.outcome[i]!,
+      reason: this.reason[i]!,
+      phases: [...this.phases[i]!],
+      latencyMs: this.latencyMs[i]!,
+    };
+    const retryCount = this.retryCount[i]!;
+    if (!Number.isNaN(retryCount)) e.retryCount = retryCount;
+    const status = this.status[i]!;
+    if (status !== 0) e.status = status;
+    return e;
   }
 }
+
+const NO_PHASES: string[] = [];
 
 /** `sk-abcdef...xyz` → `sk-ab...yz`, the way keys are shown in logs; short keys are hidden entirely. */
 export function maskApiKey(apiKey: string): string {

@@ -2,6 +2,7 @@ import { openAIErrorBody } from './errors.ts';
 import {
   invalidType,
   isJsonObject,
+  jsonString,
   missingField,
   type ParseResult,
   parseJsonObject,
@@ -67,12 +68,14 @@ export interface ChatCompletionOptions {
   model: string;
   fingerprint: string;
   text: string;
+  /** The caller vouches that `text` needs no JSON escaping (TokenPool text): skips a scan of the text. */
+  textJsonSafe?: boolean;
   promptTokens: number;
   completionTokens: number;
   finishReason: 'stop' | 'length';
 }
 
-export type ChatStreamOptions = Omit<ChatCompletionOptions, 'text'> & {
+export type ChatStreamOptions = Omit<ChatCompletionOptions, 'text' | 'textJsonSafe'> & {
   /** One content delta per piece, in order. */
   pieces: string[];
   includeUsage: boolean;
@@ -102,13 +105,13 @@ export function chatCompletionBody(o: ChatCompletionOptions): string {
   const p = o.promptTokens;
   const c = o.completionTokens;
   return (
-    `{"id":${JSON.stringify(o.id)},"object":"chat.completion","created":${o.createdSec},"model":${JSON.stringify(o.model)},` +
-    `"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(o.text)},"refusal":null,"annotations":[]},` +
-    `"logprobs":null,"finish_reason":${JSON.stringify(o.finishReason)}}],` +
+    `{"id":${jsonString(o.id)},"object":"chat.completion","created":${o.createdSec},"model":${jsonString(o.model)},` +
+    `"choices":[{"index":0,"message":{"role":"assistant","content":${o.textJsonSafe ? `"${o.text}"` : JSON.stringify(o.text)},"refusal":null,"annotations":[]},` +
+    `"logprobs":null,"finish_reason":"${o.finishReason}"}],` +
     `"usage":{"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c},` +
     `"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},` +
     `"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},` +
-    `"service_tier":"default","system_fingerprint":${JSON.stringify(o.fingerprint)}}`
+    `"service_tier":"default","system_fingerprint":${jsonString(o.fingerprint)}}`
   );
 }
 

@@ -79,10 +79,15 @@ export class TokenPool {
   /** The pieces joined, and where each starts in it: a completion's text is then one slice. */
   private readonly joined: string;
   private readonly offsets: Int32Array;
+  /** `opening(piece)` for every piece, made on first use: a completion starts at any of them. */
+  private openings: string[] | undefined;
+  /** No text cut from this pool needs JSON escaping (plain words and punctuation): bodies embed it as is. */
+  readonly jsonSafe: boolean;
 
   constructor(rng: Rng, size = 8192) {
     this.pieces = synthTokens(rng, size);
     this.joined = this.pieces.join('');
+    this.jsonSafe = JSON.stringify(this.joined) === `"${this.joined}"`;
     this.offsets = new Int32Array(size + 1);
     for (let i = 0; i < size; i++) this.offsets[i + 1] = this.offsets[i]! + this.pieces[i]!.length;
   }
@@ -115,7 +120,8 @@ export class TokenPool {
       if (count > 1) out[count - 1] = '.';
       return out.join('');
     }
-    const first = opening(this.pieces[start]!);
+    this.openings ??= this.pieces.map(opening);
+    const first = this.openings[start]!;
     if (count === 1) return first;
     return `${first}${this.joined.slice(this.offsets[start + 1]!, this.offsets[start + count - 1]!)}.`;
   }

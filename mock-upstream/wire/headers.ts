@@ -15,16 +15,33 @@ export interface ResponseHeaderOptions {
 
 /** The headers api.openai.com sends on every answer (success or error). */
 export function responseHeaders(o: ResponseHeaderOptions): Record<string, string> {
-  const headers: Record<string, string> = {
+  const processingMs = String(Math.max(0, Math.round(o.processingMs)));
+  const r = o.rateLimit;
+  // One literal per shape (no merging): this runs for every answer the HTTP front sends.
+  if (!r) {
+    return {
+      'content-type': o.contentType,
+      'x-request-id': o.requestId,
+      'openai-processing-ms': processingMs,
+      'openai-version': '2020-10-01',
+      'openai-organization': 'squall-mock',
+      'access-control-expose-headers': 'X-Request-ID',
+    };
+  }
+  return {
     'content-type': o.contentType,
     'x-request-id': o.requestId,
-    'openai-processing-ms': String(Math.max(0, Math.round(o.processingMs))),
+    'openai-processing-ms': processingMs,
     'openai-version': '2020-10-01',
     'openai-organization': 'squall-mock',
     'access-control-expose-headers': 'X-Request-ID',
+    'x-ratelimit-limit-requests': count(r.limitRequests),
+    'x-ratelimit-limit-tokens': count(r.limitTokens),
+    'x-ratelimit-remaining-requests': count(r.remainingRequests),
+    'x-ratelimit-remaining-tokens': count(r.remainingTokens),
+    'x-ratelimit-reset-requests': resetDuration(r.resetRequestsMs),
+    'x-ratelimit-reset-tokens': resetDuration(r.resetTokensMs),
   };
-  if (o.rateLimit) Object.assign(headers, rateLimitHeaders(o.rateLimit));
-  return headers;
 }
 
 const count = (n: number): string => String(Math.max(0, Math.floor(n)));

@@ -4,9 +4,17 @@ import { hashUniform, type Rng } from '../../src/sim/rng.ts';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** Every two-character alphanumeric string: one draw and one lookup per pair (ids are made per request). */
+const ALNUM_PAIRS: readonly string[] = Array.from(
+  { length: ALNUM.length * ALNUM.length },
+  (_, i) => ALNUM[Math.floor(i / ALNUM.length)]! + ALNUM[i % ALNUM.length]!,
+);
+
 function alnum(rng: Rng, n: number): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += ALNUM[rng.int(ALNUM.length)];
+  let i = 0;
+  for (; i + 2 <= n; i += 2) s += ALNUM_PAIRS[rng.int(ALNUM_PAIRS.length)];
+  if (i < n) s += ALNUM[rng.int(ALNUM.length)];
   return s;
 }
 

@@ -43,7 +43,9 @@ function countContentTokens(content: unknown, counter: TokenCounter): number {
 function countMessageTokens(message: unknown, counter: TokenCounter): number {
   if (!isJsonObject(message)) return TOKENS_PER_MESSAGE + countContentTokens(message, counter);
   let total = TOKENS_PER_MESSAGE;
-  for (const [key, value] of Object.entries(message)) {
+  // for-in rather than Object.entries: no array per message (parsed JSON has no inherited enumerable keys).
+  for (const key in message) {
+    const value = message[key];
     if (key === 'content') total += countContentTokens(value, counter);
     else if (typeof value === 'string') total += countTextTokens(value, counter);
     else if (value != null) total += countTextTokens(JSON.stringify(value), counter);

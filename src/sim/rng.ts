@@ -15,16 +15,12 @@ export class Rng {
 
   constructor(seed: string | number, state?: readonly [number, number, number, number]) {
     this.seed = String(seed);
-    if (state) {
-      [this.a, this.b, this.c, this.d] = state;
-    } else {
+    this.a = this.b = this.c = this.d = 0;
+    if (state) this.reset(state[0], state[1], state[2], state[3]);
+    else {
       const alea = seedrandom.alea(this.seed);
-      this.a = alea.int32();
-      this.b = alea.int32();
-      this.c = alea.int32();
-      this.d = alea.int32();
+      this.reset(alea.int32(), alea.int32(), alea.int32(), alea.int32());
     }
-    for (let i = 0; i < 8; i++) this.next();
   }
 
   /**
@@ -34,6 +30,16 @@ export class Rng {
   static keyed(seed: string, key: string): Rng {
     const s = `${seed}\u0000${key}`;
     return new Rng(s, [fnv(s, 0x811c9dc5), fnv(s, 0x01000193), mix(fnv(s, 0x9e3779b9)), s.length | 0]);
+  }
+
+  /** Restarts this stream from a raw sfc32 state (what `keyed` and `KeyedStreams` hash a key into). */
+  reset(a: number, b: number, c: number, d: number): this {
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    for (let i = 0; i < 8; i++) this.next();
+    return this;
   }
 
   /** A child stream whose draws depend only on this seed and the label. */
@@ -87,15 +93,56 @@ export class Rng {
     return median * Math.exp(sigma * this.normal());
   }
 
-  /** n lowercase hex digits. */
+  /** n lowercase hex digits: 32 bits per draw, two digits per table lookup (ids are made per request). */
   hex(n: number): string {
     let s = '';
-    for (let i = 0; i < n; i++) s += HEX[(this.next() * 16) | 0];
+    let i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const u = (this.next() * 4294967296) >>> 0;
+      s +=
+        HEX_PAIRS[u >>> 24]! +
+        HEX_PAIRS[(u >>> 16) & 255]! +
+        HEX_PAIRS[(u >>> 8) & 255]! +
+        HEX_PAIRS[u & 255]!;
+    }
+    for (; i < n; i++) s += HEX_PAIRS[(this.next() * 16) | 0]![1];
     return s;
   }
 }
 
-const HEX = '0123456789abcdef';
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * `Rng.keyed(seed, prefix + key)` for a stream of keys, without allocating: the (seed, prefix) part is
+ * hashed once, each key is folded in, and one generator is restarted in place. The Rng returned by `at`
+ * is reused by the next call, so use it before asking for another key.
+ */
+export class KeyedStreams {
+  private readonly lane1: number;
+  private readonly lane2: number;
+  private readonly lane3: number;
+  private readonly baseLength: number;
+  private readonly rng: Rng;
+
+  constructor(seed: string, prefix: string) {
+    const base = `${seed}\u0000${prefix}`;
+    this.lane1 = fnvInto(0x811c9dc5, base);
+    this.lane2 = fnvInto(0x01000193, base);
+    this.lane3 = fnvInto(0x9e3779b9, base);
+    this.baseLength = base.length;
+    this.rng = new Rng(base, [0, 0, 0, 0]);
+  }
+
+  /** The same stream as `Rng.keyed(seed, prefix + key)`. */
+  at(key: string): Rng {
+    return this.rng.reset(
+      fnvInto(this.lane1, key) >>> 0,
+      fnvInto(this.lane2, key) >>> 0,
+      mix(fnvInto(this.lane3, key) >>> 0),
+      (this.baseLength + key.length) | 0,
+    );
+  }
+}
 
 /**
  * A counter-based draw: uniform in [0, 1) from (seed, key) alone, with no stream state. Used where a
