@@ -131,6 +131,17 @@ export interface UpstreamConfig {
   rateLimitHeaders: boolean;
 }
 
+/**
+ * The request headers the upstream reads. A front may pass just these: the HTTP front does, since
+ * building node's whole `req.headers` object costs a measurable share of a request.
+ */
+export const UPSTREAM_REQUEST_HEADERS = [
+  'authorization',
+  'x-squall-fault',
+  'x-squall-attempt-key',
+  'x-stainless-retry-count',
+] as const;
+
 /** A request as a front received it, before any parsing. Header names are lower-case. */
 export interface RawAttempt {
   method: string;

@@ -43,6 +43,7 @@ export class Upstream {
     this.sharedBuckets = options.sharedBuckets;
     this.model = new UpstreamModel(config, options.startMs === undefined ? {} : { startMs: options.startMs });
     this.ids = new Rng(config.seed).fork('ids');
+    if (config.tokenCounter === 'tokenizer') wire.loadTokenizer();
     // Fixed, so bodies are byte-identical across runs of the same seed.
     this.createdSec = 1_767_225_600;
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, RealClock, type TimerHandle } from '../../src/sim/clock.ts';
-import type { Reply } from '../types.ts';
+import { type Reply, UPSTREAM_REQUEST_HEADERS } from '../types.ts';
 import type { Upstream } from '../upstream.ts';
 import { handleControl } from './control.ts';
 
@@ -83,7 +83,7 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
             {
               method: req.method ?? 'GET',
               path,
-              headers: req.headers as Record<string, string | undefined>,
+              headers: upstreamHeaders(req.rawHeaders),
               bodyText,
             },
             nowMs,
@@ -144,6 +144,24 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
       });
     },
   };
+}
+
+const READ_HEADERS: ReadonlySet<string> = new Set(UPSTREAM_REQUEST_HEADERS);
+const READ_HEADER_LENGTHS: ReadonlySet<number> = new Set(UPSTREAM_REQUEST_HEADERS.map((h) => h.length));
+
+/**
+ * The headers the upstream reads, straight from the raw list (names lower-cased; the first of duplicates
+ * wins, as node does for Authorization). Cheaper than node's `req.headers`, which parses every header.
+ */
+function upstreamHeaders(raw: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!READ_HEADER_LENGTHS.has(name.length)) continue;
+    const lower = name.toLowerCase();
+    if (READ_HEADERS.has(lower) && out[lower] === undefined) out[lower] = raw[i + 1];
+  }
+  return out;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -57,5 +57,6 @@ export {
   countEmbeddingInputTokens,
   countResponsesInputTokens,
   countTextTokens,
+  loadTokenizer,
   type TokenCounter,
 } from './tokens.ts';

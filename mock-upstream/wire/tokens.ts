@@ -1,5 +1,23 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import { isJsonObject } from './parse.ts';
+
+type CountTokens = typeof import('gpt-tokenizer/encoding/o200k_base').countTokens;
+const requireModule = createRequire(import.meta.url);
+let bpeCount: CountTokens | undefined;
+/**
+ * The o200k_base tables take ~150 ms to load: only runs that ask for `token_counter: tokenizer` pay it
+ * (every process, CLI command and simulation worker would otherwise pay it at startup).
+ */
+function countTokens(text: string, options: Parameters<CountTokens>[1]): number {
+  return loadTokenizer()(text, options);
+}
+
+/** Loads the BPE tables now (an upstream that counts with them calls this at construction, not on its first request). */
+export function loadTokenizer(): CountTokens {
+  bpeCount ??= (requireModule('gpt-tokenizer/encoding/o200k_base') as { countTokens: CountTokens })
+    .countTokens;
+  return bpeCount;
+}
 
 /**
  * Prompt token counting. `estimate` is OpenAI's own rule of thumb (about 4 characters a token), cheap and

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpFront, startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { testUpstream } from '../helpers/upstream.ts';
@@ -120,6 +121,42 @@ describe('bad input gets the OpenAI-style error a real client would get', () => 
       expect(r.headers.get('content-type')).toMatch(/text\/html/);
       expect(() => JSON.parse(r.text)).toThrow();
     }
+  });
+
+  it('header names are read in any case, and the first of duplicates wins (raw HTTP on a socket)', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const head = (lines: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const { port } = front;
+        // write, not end: a half-closed client may lose an answer that is still on its way (latency).
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            [
+              'POST /v1/chat/completions HTTP/1.1',
+              `Host: 127.0.0.1:${port}`,
+              'Content-Type: application/json',
+              `Content-Length: ${Buffer.byteLength(body)}`,
+              'Connection: close',
+              ...lines,
+              '',
+              body,
+            ].join('\r\n'),
+          );
+        });
+        let got = '';
+        socket.on('data', (c) => {
+          got += c.toString('latin1');
+        });
+        socket.on('end', () => resolve(got.split('\r\n')[0]!));
+        socket.on('error', reject);
+      });
+    expect(await head(['AUTHORIZATION: Bearer sk-test', 'X-Squall-Fault: 503'])).toBe(
+      'HTTP/1.1 503 Service Unavailable',
+    );
+    expect(await head(['Authorization: Bearer sk-test', 'x-SQUALL-fault: 500', 'X-Squall-Fault: 503'])).toBe(
+      'HTTP/1.1 500 Internal Server Error',
+    );
+    expect(await head(['X-Squall-Fault: 500'])).toBe('HTTP/1.1 401 Unauthorized');
   });
 
   it('malformed: status 200 with a body that is not JSON', async () => {
