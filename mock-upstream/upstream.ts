@@ -26,6 +26,11 @@ export class Upstream {
   readonly model: UpstreamModel;
   private readonly ids: Rng;
   private readonly createdSec: number;
+  private readonly parsedBodies: Record<BodyEndpoint, Map<string, ParsedBody | BodyFailure>> = {
+    'chat.completions': new Map(),
+    embeddings: new Map(),
+    responses: new Map(),
+  };
   /**
    * Called for every decided attempt. The load driver uses it to count work the upstream billed even when
    * the client had already given up (a timeout followed by a retry bills twice).
@@ -119,7 +124,7 @@ export class Upstream {
       return this.okJson(requestId, wire.modelBody(modelId!, this.createdSec));
     }
 
-    const parsed = parseBody(endpoint, raw.bodyText, this.config);
+    const parsed = this.parseCached(endpoint, raw.bodyText);
     if (!parsed.ok) {
       const { kind, ok: _ok, ...fields } = parsed;
       return this.errorReply(kind, { requestId, ...fields }, nowMs);
@@ -155,6 +160,24 @@ export class Upstream {
     if (attemptKey) attempt.attemptKey = attemptKey;
     if (forced) attempt.forcedFault = forced as FaultKind;
     return { attempt, parsed, ctx };
+  }
+
+  /**
+   * `parseBody`, remembered by body text. Load tools replay a handful of bodies, and parsing, validating
+   * and counting a prompt's tokens is the largest share of a request's cost here. Parsing is a function of
+   * the text and this upstream's config only, and results are never changed, so sharing one is safe.
+   * Bounded: small bodies only, a fixed number per endpoint, oldest dropped first.
+   */
+  private parseCached(endpoint: BodyEndpoint, bodyText: string): ParsedBody | BodyFailure {
+    if (bodyText.length > PARSE_CACHE_MAX_CHARS) return parseBody(endpoint, bodyText, this.config);
+    const cache = this.parsedBodies[endpoint];
+    let parsed = cache.get(bodyText);
+    if (parsed === undefined) {
+      parsed = parseBody(endpoint, bodyText, this.config);
+      if (cache.size >= PARSE_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(bodyText, parsed);
+    }
+    return parsed;
   }
 
   /**
@@ -326,10 +349,15 @@ export interface ParsedBody extends BodyExtras {
   inputCount: number;
 }
 
+type BodyEndpoint = 'chat.completions' | 'embeddings' | 'responses';
+/** Bodies remembered per endpoint, and the longest remembered: at most ~1.5 MB of text per endpoint. */
+const PARSE_CACHE_ENTRIES = 128;
+const PARSE_CACHE_MAX_CHARS = 4096;
+
 type BodyFailure = { ok: false; kind: wire.WireErrorKind; param?: string; message?: string; code?: string };
 
 function parseBody(
-  endpoint: 'chat.completions' | 'embeddings' | 'responses',
+  endpoint: BodyEndpoint,
   bodyText: string,
   config: UpstreamConfig,
 ): ParsedBody | BodyFailure {

@@ -25,19 +25,33 @@ export class AttemptDraws implements UniformSource {
   private b = 0;
   private c = 0;
   private d = 0;
+  /** The key last hashed and its two lanes: an attempt reseeds several sub-streams with the same key. */
+  private lastKey: string | undefined;
+  private keyLane1 = 0;
+  private keyLane2 = 0;
+  /** Set by reseed, done on the first draw: many attempts never draw from a sub-stream (a fixed latency). */
+  private pendingKey: string | undefined;
+  private pendingStream = 0;
 
   constructor(seed: string) {
     this.seedLane1 = fnv(seed, 0x811c9dc5);
     this.seedLane2 = fnv(seed, 0x050c5d1f);
   }
 
-  /** The key last hashed and its two lanes: an attempt reseeds several sub-streams with the same key. */
-  private lastKey: string | undefined;
-  private keyLane1 = 0;
-  private keyLane2 = 0;
-
   /** Positions this source at the start of sub-stream `stream` of the attempt named `key`. */
   reseed(key: string, stream: number): this {
+    this.pendingKey = key;
+    this.pendingStream = stream;
+    return this;
+  }
+
+  next(): number {
+    if (this.pendingKey !== undefined) this.seedNow(this.pendingKey, this.pendingStream);
+    return this.step() / 4294967296;
+  }
+
+  private seedNow(key: string, stream: number): void {
+    this.pendingKey = undefined;
     if (key !== this.lastKey) {
       this.lastKey = key;
       this.keyLane1 = fnv(key, this.seedLane1);
@@ -51,11 +65,6 @@ export class AttemptDraws implements UniformSource {
     this.d = 1;
     // sfc32 needs a few rounds before nearby seeds decorrelate.
     for (let i = 0; i < 12; i++) this.step();
-    return this;
-  }
-
-  next(): number {
-    return this.step() / 4294967296;
   }
 
   private step(): number {
