@@ -158,6 +158,18 @@ export function hashUniform(seed: string, key: string): number {
   return ((mix(a >>> 0) >>> 5) * 67108864 + (mix(b >>> 0) >>> 6)) / 9007199254740992;
 }
 
+/**
+ * Counter-based draws for several named fields of one (seed, key): `seed` and `key` are hashed once, then
+ * each field only. A family of its own (not equal to hashUniform(seed, key + field)), as independent.
+ */
+export function fieldUniforms(seed: string, key: string): (field: string) => number {
+  const a = fnvInto(fnvInto(fnvInto(0x811c9dc5, seed), '\u0000'), key);
+  const b = fnvInto(fnvInto(fnvInto(0x01000193, key), '\u0000'), seed);
+  return (field) =>
+    ((mix(fnvInto(a, field) >>> 0) >>> 5) * 67108864 + (mix(fnvInto(b, field) >>> 0) >>> 6)) /
+    9007199254740992;
+}
+
 function fnvInto(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

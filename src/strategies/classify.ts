@@ -69,6 +69,8 @@ export function headerValue(headers: Readonly<Record<string, string>>, name: str
   const direct = headers[name];
   if (direct !== undefined) return direct.trim();
   const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v.trim();
+  // for-in, not Object.entries: this runs per failed attempt, mostly for a header that is absent.
+  for (const k in headers)
+    if (k.length === lower.length && k.toLowerCase() === lower) return headers[k]!.trim();
   return undefined;
 }

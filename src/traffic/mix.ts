@@ -1,4 +1,4 @@
-import { hashUniform, type Rng } from '../sim/rng.ts';
+import { fieldUniforms, type Rng } from '../sim/rng.ts';
 import type { LogicalRequest } from '../strategies/types.ts';
 import { type Dist, quantile, validateDist } from './dist.ts';
 import { invalidTraffic, isNonNegativeFinite, isPositiveFinite } from './errors.ts';
@@ -51,7 +51,8 @@ export function sampleRequestKeyed(
   seed: string,
 ): LogicalRequest {
   const m = compileMix(mix);
-  const u = (field: string) => hashUniform(seed, `mix/${key}/${field}`);
+  // One hash of (seed, request) per request, then one per field: this runs for every request of every run.
+  const u = fieldUniforms(seed, `mix/${key}/`);
   const endpoint = m.endpoint ? (m.endpoint(u('endpoint')) as Endpoint) : 'chat.completions';
   const streamable = endpoint !== 'embeddings';
   const req: LogicalRequest = {
