@@ -203,20 +203,26 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     let n = 0;
     const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
       const key = `${req.id}#${n++}`;
-      const headers = new Headers(init?.headers);
-      headers.set('x-squall-attempt-key', key);
+      const headers = withAttemptKey(init?.headers, key);
       const startedMs = clock.now();
       recorder.onAttemptStart(req.id, startedMs);
       try {
         const res = await rawFetch(url, { ...init, headers });
-        const h: Record<string, string> = {};
-        res.headers.forEach((v, k) => {
-          h[k] = v;
-        });
+        let h: Record<string, string> | undefined;
         const outcome: AttemptOutcome = {
           kind: 'response',
           status: res.status,
-          headers: h,
+          // Copied only when read: the recorder looks at the headers of failed answers only (x-should-retry).
+          get headers() {
+            if (!h) {
+              const record: Record<string, string> = {};
+              res.headers.forEach((v, k) => {
+                record[k] = v;
+              });
+              h = record;
+            }
+            return h;
+          },
           model: req.model,
         };
         recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), false);
@@ -382,4 +388,24 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
 
 function isAbandoned(o: AttemptOutcome): boolean {
   return o.kind === 'network' && o.error === 'timeout';
+}
+
+/**
+ * The caller's headers plus the attempt key, leaving the caller's object alone. A `Headers` (what the
+ * openai SDK passes) becomes a plain record with its lower-case names, and the key set as `Headers.set`
+ * would: copying it into a new `Headers` was a good part of the cost of a simulated SDK attempt, and both
+ * fetches squall hands this to take a record (the in-process front reads it without building a `Headers`).
+ */
+function withAttemptKey(given: HeadersInit | undefined, key: string): HeadersInit {
+  if (given instanceof Headers) {
+    const out: Record<string, string> = {};
+    given.forEach((v, k) => {
+      out[k] = v;
+    });
+    out['x-squall-attempt-key'] = key;
+    return out;
+  }
+  const headers = new Headers(given);
+  headers.set('x-squall-attempt-key', key);
+  return headers;
 }

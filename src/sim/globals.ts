@@ -110,6 +110,11 @@ class Installation {
   private nextId = 1;
   /** Unref'd entries currently scheduled on the clock (parked ones are not). */
   private weakScheduled = 0;
+  /**
+   * Parked intervals, kept apart so that creating a timer (the openai SDK makes two per attempt) does not
+   * scan every live timer for them.
+   */
+  private readonly parked = new Set<Entry>();
   private readonly originals: Originals;
   private readonly perfOffsetMs: number;
   restored = false;
@@ -151,6 +156,7 @@ class Installation {
     this.restored = true;
     for (const e of this.entries.values()) this.unschedule(e);
     this.entries.clear();
+    this.parked.clear();
     const g = globalThis as unknown as Record<string, unknown>;
     g.setTimeout = this.originals.setTimeout;
     g.clearTimeout = this.originals.clearTimeout;
@@ -191,7 +197,10 @@ class Installation {
 
   private schedule(e: Entry, dueAtMs: number): void {
     e.dueAtMs = dueAtMs;
-    e.parked = false;
+    if (e.parked) {
+      e.parked = false;
+      this.parked.delete(e);
+    }
     e.handle = this.clock.setTimeout(() => this.fire(e), dueAtMs - this.clock.now());
     if (!e.refed) this.weakScheduled++;
   }
@@ -211,6 +220,7 @@ class Installation {
     if (e.repeat && !e.refed && this.clock.pending - this.weakScheduled <= 0) {
       // Only unref'd timers are left: a Node process would have exited here, so the interval sleeps.
       e.parked = true;
+      this.parked.add(e);
       return;
     }
     if (!e.repeat) this.entries.delete(e.id);
@@ -224,9 +234,10 @@ class Installation {
   }
 
   private unparkAll(): void {
+    if (this.parked.size === 0) return;
     const now = this.clock.now();
-    for (const e of this.entries.values()) {
-      if (!e.parked) continue;
+    // In creation order, as a scan of all timers would find them: equal due times fire in scheduling order.
+    for (const e of [...this.parked].sort((x, y) => x.id - y.id)) {
       // Resume in phase: the next tick the interval would have had, had it kept running.
       const missed = Math.max(1, Math.ceil((now - e.dueAtMs) / e.delayMs));
       this.schedule(e, e.dueAtMs + missed * e.delayMs);
@@ -248,6 +259,7 @@ class Installation {
     if (!e) return;
     this.unschedule(e);
     this.entries.delete(id);
+    if (e.parked) this.parked.delete(e);
   }
 
   setRef(id: number, refed: boolean): void {

@@ -40,7 +40,10 @@ export function openaiSdkStrategy(o: OpenAiSdkStrategyOptions = {}, where = 'ope
   positive(where, 'timeoutMs', timeoutMs);
   const router = new FetchRouter();
   const clients = new Map<string, OpenAI>();
+  // Most traces use one key: the last client answers without building the map key.
+  let last: { baseURL: string; apiKey: string; client: OpenAI } | undefined;
   const clientFor = (baseURL: string, apiKey: string): OpenAI => {
+    if (last && last.apiKey === apiKey && last.baseURL === baseURL) return last.client;
     const key = `${baseURL}\n${apiKey}`;
     let client = clients.get(key);
     if (!client) {
@@ -49,6 +52,7 @@ export function openaiSdkStrategy(o: OpenAiSdkStrategyOptions = {}, where = 'ope
       client = new OpenAI({ apiKey, baseURL, fetch: router.fetch, maxRetries, timeout: timeoutMs });
       clients.set(key, client);
     }
+    last = { baseURL, apiKey, client };
     return client;
   };
   return {
@@ -140,10 +144,15 @@ async function callEndpoint(
 }
 
 function answered(response: Response, model: string, usageTokens: number | undefined): AttemptOutcome {
+  let headers: Record<string, string> | undefined;
   return {
     kind: 'response',
     status: response.status,
-    headers: headersToRecord(response.headers),
+    // Copied only when read: classifying a success stops at its status, so its headers are seldom read.
+    get headers() {
+      headers ??= headersToRecord(response.headers);
+      return headers;
+    },
     model,
     ...(usageTokens !== undefined ? { usageTokens } : {}),
   };

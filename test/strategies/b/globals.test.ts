@@ -120,6 +120,23 @@ describe('virtual globals', () => {
     expect(ticks).toEqual([1000, 2000, 3000, 5000, 6000]);
   });
 
+  it('parked intervals due at the same instant resume in the order they were created', async () => {
+    const clock = new VirtualClock();
+    install(clock);
+    const ticks: string[] = [];
+    setInterval(() => ticks.push(`a@${clock.now()}`), 1000).unref();
+    setInterval(() => ticks.push(`b@${clock.now()}`), 500).unref();
+    setTimeout(() => {}, 2200);
+    await clock.run();
+    // b parked first (at 2500), then a (at 3000).
+    expect(clock.now()).toBe(3000);
+    await clock.advance(600);
+    // Both next ticks fall at 4000: a, created first, goes first, whichever parked first.
+    setTimeout(() => {}, 1000);
+    await clock.run();
+    expect(ticks.slice(-3)).toEqual(['a@4000', 'b@4000', 'b@4500']);
+  });
+
   it('a ref()ed interval keeps the simulation running, so runaway loops still fail loudly', async () => {
     const clock = new VirtualClock();
     install(clock);

@@ -1,0 +1,131 @@
+/**
+ * The real openai SDK adapter in simulated time, against one built-in strategy on the same scenario: the
+ * per-strategy throughput ratio of issue 4 (goal: SDK within 3x), quicker to iterate on than
+ * bench/sim-throughput.ts, whose scenario (2,000 rpm, 429 storm from 20 min, flapping, brownouts) this
+ * restates. Prints a hash of each strategy's summary, so a speed-up can be checked to leave the results
+ * byte-identical (same seed, same summary).
+ *
+ *   node bench/sdk-sim.ts [--minutes 20] [--builtin-minutes 20] [--repeat 1] [--builtin openai-sdk-preset]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/sdkprof bench/sdk-sim.ts --builtin-minutes 0
+ */
+import { createHash } from 'node:crypto';
+import { type Plan, runExperiment } from '../src/runner/experiment.ts';
+import { upstreamConfigFrom } from '../src/scenario/upstream-schema.ts';
+import { buildStrategy } from '../src/strategies/build.ts';
+import { DEFAULT_MIX } from '../src/traffic/index.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const sdkMinutes = arg('minutes', 20);
+const builtinMinutes = arg('builtin-minutes', 20);
+const repeat = arg('repeat', 1);
+const builtinIndex = args.indexOf('--builtin');
+const builtinName = builtinIndex >= 0 ? args[builtinIndex + 1]! : 'openai-sdk-preset';
+
+const BUILTINS: Record<string, object> = {
+  'openai-sdk-preset': { name: 'openai-sdk-preset', preset: 'openai-sdk' },
+  'naive-fixed-2s': { name: 'naive-fixed-2s', preset: 'naive-fixed' },
+  'aws-standard': { name: 'aws-standard', preset: 'aws-standard' },
+};
+const SDK = { name: 'real-openai-sdk', adapter: { type: 'openai-sdk' } };
+
+function plan(durationMin: number, strategy: object, sdk: boolean): Plan {
+  return {
+    name: 'article-load-test',
+    content: 'bench',
+    seed: '2000rpm',
+    durationMs: durationMin * 60_000,
+    drainMs: 120_000,
+    requestDeadlineMs: 300_000,
+    traffic: {
+      model: 'open',
+      arrivals: { kind: 'constant', ratePerSec: 2000 / 60 },
+      mix: {
+        ...DEFAULT_MIX,
+        users: { count: 1000 },
+        features: [
+          { name: 'chat', weight: 3 },
+          { name: 'search', weight: 1 },
+        ],
+      },
+    },
+    upstream: upstreamConfigFrom('2000rpm', {
+      rate_limits: { requests_per_min: 3000, tokens_per_min: 5_000_000 },
+      latency: { median: '800ms', p99: '6s' },
+      capacity: { max_concurrent: 400, max_queue: 800 },
+      phases: [
+        {
+          name: 'singles-day-storm',
+          start: '20m',
+          end: '50m',
+          rate_limits: { requests_per_min: 1200 },
+          ramp_up: '2m',
+          faults: { '503': 0.05 },
+        },
+        {
+          name: 'flapping',
+          start: '70m',
+          end: '90m',
+          faults: { '500': 0.5 },
+          flap: { on: '30s', off: '90s' },
+        },
+      ],
+      incidents: [
+        { name: 'brownout', mtbf: '30m', mttr: '2m', horizon: '2h', faults: { '500': 0.3, timeout: 0.02 } },
+      ],
+    }),
+    strategies: [
+      {
+        name: (strategy as { name: string }).name,
+        usesGlobals: sdk,
+        build: () => buildStrategy(strategy),
+      },
+    ],
+    reproduce: 'node bench/sdk-sim.ts',
+  };
+}
+
+async function measure(minutes: number, strategy: object, sdk: boolean) {
+  const t0 = performance.now();
+  const cpu0 = process.threadCpuUsage();
+  const result = await runExperiment(plan(minutes, strategy, sdk));
+  const wallS = (performance.now() - t0) / 1000;
+  // The main thread's CPU time too: on a shared machine it moves less than wall time with other load.
+  const cpu = process.threadCpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const s = result.strategies[0]!;
+  const hash = createHash('sha256').update(JSON.stringify(s.summary)).digest('hex').slice(0, 16);
+  return {
+    strategy: s.name,
+    minutes,
+    requests: s.summary.requests.offered,
+    attempts: s.summary.attempts.total,
+    'wall s': wallS.toFixed(2),
+    'req/s': Math.round(s.summary.requests.offered / wallS),
+    'thread cpu s': cpuS.toFixed(2),
+    'req/cpu s': Math.round(s.summary.requests.offered / cpuS),
+    'summary hash': hash,
+  };
+}
+
+const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
+for (let r = 0; r < repeat; r++) {
+  if (builtinMinutes > 0) rows.push(await measure(builtinMinutes, BUILTINS[builtinName]!, false));
+  if (sdkMinutes > 0) rows.push(await measure(sdkMinutes, SDK, true));
+}
+console.table(rows);
+const best = (name: string, col: 'req/s' | 'req/cpu s') =>
+  Math.max(0, ...rows.filter((x) => x.strategy === name).map((x) => x[col]));
+if (builtinMinutes > 0 && sdkMinutes > 0) {
+  const b = best(builtinName, 'req/s');
+  const o = best('real-openai-sdk', 'req/s');
+  const bc = best(builtinName, 'req/cpu s');
+  const oc = best('real-openai-sdk', 'req/cpu s');
+  console.log(
+    `${builtinName} ${b} req/s, real openai SDK ${o} req/s (best of ${repeat}): ratio ${(b / o).toFixed(2)}x ` +
+      `(per main-thread CPU second: ${bc} vs ${oc}, ${(bc / oc).toFixed(2)}x); goal <= 3x; node ${process.version}`,
+  );
+}
