@@ -61,23 +61,20 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
  * counts: same decisions, so simulated and live runs meet the same faults and limits).
  */
 function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: TokenCounter): ParsedAttempt {
-  const prompt = syntheticPrompt(req.promptTokens);
-  // Every retry of a request (and many requests) carry the same prompt: count it once.
-  const count = (fn: (p: string) => number) =>
-    promptCount(`${counter}:${req.endpoint}:${req.promptTokens}`, () => fn(prompt));
   const base = {
     apiKey: req.apiKey,
     model: options.model,
     attemptKey: attemptKey(req, options),
     inputCount: 1,
   };
+  const promptTokens = promptCount(counter, req.endpoint, req.promptTokens);
   if (req.endpoint === 'embeddings') {
     return {
       ...base,
       endpoint: 'embeddings',
       stream: false,
       includeUsage: false,
-      promptTokens: count((p) => countEmbeddingInputTokens(p, counter)),
+      promptTokens,
       maxTokens: 0,
     };
   }
@@ -87,7 +84,7 @@ function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: To
       endpoint: 'responses',
       stream: req.stream,
       includeUsage: true,
-      promptTokens: count((p) => countResponsesInputTokens(p, undefined, counter)),
+      promptTokens,
       maxTokens: Math.max(16, req.maxTokens),
     };
   }
@@ -96,19 +93,36 @@ function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: To
     endpoint: 'chat.completions',
     stream: req.stream,
     includeUsage: req.stream,
-    promptTokens: count((p) => countChatPromptTokens([{ role: 'user', content: p }], counter)),
+    promptTokens,
     maxTokens: req.maxTokens,
   };
 }
 
-const promptCounts = new Map<string, number>();
-/** Bounded memo of prompt token counts (prompt sizes come from a distribution: a few thousand at most). */
-function promptCount(key: string, compute: () => number): number {
-  let n = promptCounts.get(key);
+/** What the upstream counts for the synthetic prompt of `size` tokens sent to `endpoint`. */
+function countPrompt(counter: TokenCounter, endpoint: LogicalRequest['endpoint'], size: number): number {
+  const prompt = syntheticPrompt(size);
+  if (endpoint === 'embeddings') return countEmbeddingInputTokens(prompt, counter);
+  if (endpoint === 'responses') return countResponsesInputTokens(prompt, undefined, counter);
+  return countChatPromptTokens([{ role: 'user', content: prompt }], counter);
+}
+
+/**
+ * Every retry of a request (and many requests) carry the same prompt: each (counter, endpoint, size) is
+ * counted once. Bounded: prompt sizes come from a distribution, a few thousand at most.
+ */
+const promptCounts = new Map<TokenCounter, Record<LogicalRequest['endpoint'], Map<number, number>>>();
+function promptCount(counter: TokenCounter, endpoint: LogicalRequest['endpoint'], size: number): number {
+  let byEndpoint = promptCounts.get(counter);
+  if (!byEndpoint) {
+    byEndpoint = { 'chat.completions': new Map(), embeddings: new Map(), responses: new Map() };
+    promptCounts.set(counter, byEndpoint);
+  }
+  const bySize = byEndpoint[endpoint];
+  let n = bySize.get(size);
   if (n === undefined) {
-    if (promptCounts.size >= 10_000) promptCounts.clear();
-    n = compute();
-    promptCounts.set(key, n);
+    if (bySize.size >= 10_000) bySize.clear();
+    n = countPrompt(counter, endpoint, size);
+    bySize.set(size, n);
   }
   return n;
 }
