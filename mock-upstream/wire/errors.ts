@@ -87,7 +87,21 @@ export interface OpenAIErrorFields {
 
 /** The envelope, always with all four keys (the API spec requires them; param/code are null when absent). */
 export function openAIErrorBody(e: OpenAIErrorFields): string {
-  return JSON.stringify({ error: { message: e.message, type: e.type, param: e.param, code: e.code } });
+  // Byte for byte JSON.stringify of the envelope, with the (mostly constant) messages quoted once: error
+  // bodies are made for every failed attempt of a storm.
+  return `{"error":{"message":${quoted(e.message)},"type":${quoted(e.type)},"param":${e.param === null ? 'null' : quoted(e.param)},"code":${e.code === null ? 'null' : quoted(e.code)}}}`;
+}
+
+const quotedStrings = new Map<string, string>();
+function quoted(s: string): string {
+  let q = quotedStrings.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    // Bounded: messages with numbers in them (429s) vary; the cache is for the constant ones.
+    if (quotedStrings.size >= 512) quotedStrings.clear();
+    quotedStrings.set(s, q);
+  }
+  return q;
 }
 
 const ORG = 'org-squall';

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ErrorContext,
   errorResponse,
   maskApiKey,
+  openAIErrorBody,
   WIRE_ERROR_KINDS,
   type WireErrorKind,
 } from '../../../mock-upstream/wire/errors.ts';
@@ -330,5 +332,19 @@ describe('maskApiKey', () => {
   ])('%s → %s (same length, first 8 and last 4 shown)', (key, masked) => {
     expect(maskApiKey(key)).toBe(masked);
     expect(maskApiKey(key)).toHaveLength(key.length);
+  });
+});
+
+describe('openAIErrorBody', () => {
+  it('is byte for byte JSON.stringify of the envelope, for any strings (quotes, control characters, unicode)', () => {
+    const text = fc.string({ unit: 'binary' });
+    fc.assert(
+      fc.property(text, text, fc.option(text), fc.option(text), (message, type, param, code) => {
+        const e = { message, type, param, code };
+        expect(openAIErrorBody(e)).toBe(JSON.stringify({ error: e }));
+        // Twice: the second comes from the quoted-message cache.
+        expect(openAIErrorBody(e)).toBe(JSON.stringify({ error: e }));
+      }),
+    );
   });
 });
