@@ -13,6 +13,12 @@ export interface BuildContext {
   config: UpstreamConfig;
   /** Skeleton bodies (see liteSuccess): for the simulator's direct transport only. */
   lite?: boolean;
+  /**
+   * Where an attempt without an attempt key draws its text and ids: the upstream's sequential content
+   * stream (its request id already depends on the order of attempts, so nothing is lost, and no key is
+   * hashed per answer). Without it, the stream keyed by the request id.
+   */
+  content?: Rng;
 }
 
 /** What the upstream's body parser extracted, beyond the ParsedAttempt. */
@@ -92,8 +98,12 @@ export function replyForDecision(
   // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
   if (ctx.lite) return liteSuccess(ctx, a, d, headers);
   const perSeed = contentFor(ctx.config.seed);
-  // Same stream as Rng.keyed(seed, `content/${key}`), without allocating one per answer.
-  const content = perSeed.content.at(a.attemptKey ?? ctx.requestId);
+  // Keyed by the attempt key when there is one (the same text whichever front or order): the same stream
+  // as Rng.keyed(seed, `content/${key}`), without allocating one per answer.
+  const content =
+    a.attemptKey !== undefined
+      ? perSeed.content.at(a.attemptKey)
+      : (ctx.content ?? perSeed.content.at(ctx.requestId));
   const finishReason = d.completionTokens >= a.maxTokens ? 'length' : 'stop';
   if (a.endpoint === 'embeddings') {
     const dims = extras.dimensions ?? 1536;

@@ -25,6 +25,8 @@ export class Upstream {
   readonly config: UpstreamConfig;
   readonly model: UpstreamModel;
   private readonly ids: Rng;
+  /** Text and ids of answers to attempts without an attempt key (those are keyed by it instead). */
+  private readonly content: Rng;
   private readonly createdSec: number;
   private readonly parsedBodies: Record<BodyEndpoint, Map<string, ParsedBody | BodyFailure>> = {
     'chat.completions': new Map(),
@@ -48,6 +50,7 @@ export class Upstream {
     this.sharedBuckets = options.sharedBuckets;
     this.model = new UpstreamModel(config, options.startMs === undefined ? {} : { startMs: options.startMs });
     this.ids = new Rng(config.seed).fork('ids');
+    this.content = new Rng(config.seed).fork('content');
     if (config.tokenCounter === 'tokenizer') wire.loadTokenizer();
     // Fixed, so bodies are byte-identical across runs of the same seed.
     this.createdSec = 1_767_225_600;
@@ -103,6 +106,7 @@ export class Upstream {
       nowMs,
       createdSec: this.createdSec + Math.floor(nowMs / 1000),
       config: this.config,
+      content: this.content,
     };
     const routed = this.route(raw);
     if ('error' in routed)

@@ -17,6 +17,9 @@ export type Admission = { admitted: true; queueMs: number } | { admitted: false;
  * and it stays well defined when a phase changes c. Cost: O(k log k) for queue position k ≤ maxQueue + 1,
  * paid only by queued attempts.
  */
+/** The common answer, shared rather than made per attempt (callers only read it). */
+const ADMITTED_AT_ONCE: Admission = Object.freeze({ admitted: true, queueMs: 0 });
+
 export class Capacity {
   private readonly cfg: CapacityConfig;
   private readonly heap: number[] = [];
@@ -34,7 +37,7 @@ export class Capacity {
     const n = this.heap.length;
     if (n < servers) {
       this.push(nowMs + serviceMs);
-      return { admitted: true, queueMs: 0 };
+      return ADMITTED_AT_ONCE;
     }
     if (servers === 0 || n >= servers + this.cfg.maxQueue) return { admitted: false, inFlight: n };
     const startMs = this.kthSmallest(n - servers + 1);

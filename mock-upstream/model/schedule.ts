@@ -107,7 +107,9 @@ export class Effects {
   private maxConcurrentStartMs = Number.NEGATIVE_INFINITY;
 
   clear(): void {
-    this.survive.fill(1);
+    // A loop, not fill(): for a handful of kinds the call costs more than the stores (this runs per attempt).
+    const survive = this.survive;
+    for (let i = 0; i < survive.length; i++) survive[i] = 1;
     this.names.length = 0;
     this.faultNames.length = 0;
     this.faultProbs.length = 0;
