@@ -37,6 +37,12 @@ const repeat = arg('repeat', 1);
 const builtinIndex = args.indexOf('--builtin');
 const builtinName = builtinIndex >= 0 ? args[builtinIndex + 1]! : 'openai-sdk-preset';
 
+/** Main-thread CPU time (Node >= 23.9); the whole process's on older Nodes (package.json allows 22.18). */
+const threadCpu: (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage =
+  typeof process.threadCpuUsage === 'function'
+    ? (prev) => process.threadCpuUsage(prev)
+    : (prev) => process.cpuUsage(prev);
+
 const BUILTINS: Record<string, object> = {
   'openai-sdk-preset': { name: 'openai-sdk-preset', preset: 'openai-sdk' },
   'naive-fixed-2s': { name: 'naive-fixed-2s', preset: 'naive-fixed' },
@@ -102,11 +108,11 @@ function plan(durationMin: number, strategy: object, sdk: boolean): Plan {
 
 async function measure(minutes: number, strategy: object, sdk: boolean) {
   const t0 = performance.now();
-  const cpu0 = process.threadCpuUsage();
+  const cpu0 = threadCpu();
   const result = await runExperiment(plan(minutes, strategy, sdk));
   const wallS = (performance.now() - t0) / 1000;
   // The main thread's CPU time too: on a shared machine it moves less than wall time with other load.
-  const cpu = process.threadCpuUsage(cpu0);
+  const cpu = threadCpu(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const s = result.strategies[0]!;
   const hash = createHash('sha256').update(JSON.stringify(s.summary)).digest('hex').slice(0, 16);
@@ -156,7 +162,7 @@ async function measureAlone(minutes: number) {
     log: (m) => console.error(m),
   };
   const t0 = performance.now();
-  const cpu0 = process.threadCpuUsage();
+  const cpu0 = threadCpu();
   let next = 0;
   let ok = 0;
   const worker = async () => {
@@ -167,7 +173,7 @@ async function measureAlone(minutes: number) {
   };
   await Promise.all(Array.from({ length: 64 }, worker));
   const wallS = (performance.now() - t0) / 1000;
-  const cpu = process.threadCpuUsage(cpu0);
+  const cpu = threadCpu(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
   if (ok !== requests.length) throw new Error(`sdk-alone: ${requests.length - ok} calls failed`);
   return {
