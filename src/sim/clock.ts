@@ -63,12 +63,20 @@ export class RealClock implements Clock {
   }
 }
 
-interface VirtualTimer {
+/** The handle is the timer itself: setting and clearing one allocates nothing beyond it. */
+interface VirtualTimer extends TimerHandle {
   at: number;
   seq: number;
-  id: number;
   fn: () => void;
+  state: TimerState;
+  /** Which clock made it: a handle from another clock is not ours to cancel. */
+  owner: VirtualClock;
 }
+
+const PENDING = 0;
+const FIRED = 1;
+const CANCELLED = 2;
+type TimerState = typeof PENDING | typeof FIRED | typeof CANCELLED;
 
 /**
  * Discrete-event time: a heap of timers ordered by (time, insertion), and `run()` jumps straight to the
@@ -79,9 +87,10 @@ export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
   private readonly heap: VirtualTimer[] = [];
-  private readonly cancelled = new Set<number>();
-  /** Timers not yet fired or cancelled, by id: clearing a fired timer must be a no-op. */
-  private readonly live = new Map<number, VirtualTimer>();
+  /** Cancelled timers still in the heap (dropped when they reach the top, or compacted away). */
+  private cancelledInHeap = 0;
+  /** Timers not yet fired or cancelled. */
+  private liveCount = 0;
   private firedCount = 0;
 
   constructor(epochMs = 0) {
@@ -98,7 +107,7 @@ export class VirtualClock implements Clock {
   }
 
   get pending(): number {
-    return this.live.size;
+    return this.liveCount;
   }
 
   /** Entries held in the timer heap, cancelled ones included (bounded: they are compacted away). */
@@ -109,21 +118,23 @@ export class VirtualClock implements Clock {
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = ++this.seq;
     const d = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-    const timer: VirtualTimer = { at: this.current + d, seq: id, id, fn };
+    const timer: VirtualTimer = { id, at: this.current + d, seq: id, fn, state: PENDING, owner: this };
     this.push(timer);
-    this.live.set(id, timer);
-    return { id };
+    this.liveCount++;
+    return timer;
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    const timer = handle ? this.live.get(handle.id) : undefined;
-    if (!timer) return;
-    this.live.delete(timer.id);
-    this.cancelled.add(timer.id);
+    const timer = handle as VirtualTimer | undefined;
+    // Clearing a fired, cancelled or foreign timer is a no-op.
+    if (!timer || timer.owner !== this || timer.state !== PENDING) return;
+    timer.state = CANCELLED;
+    this.liveCount--;
+    this.cancelledInHeap++;
     // Let go of the callback now: a cancelled 10-minute timeout would otherwise keep its whole request
     // alive in the heap until its time comes.
     timer.fn = NOOP;
-    if (this.cancelled.size > 1024 && this.cancelled.size * 2 > this.heap.length) this.compact();
+    if (this.cancelledInHeap > 1024 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
   }
 
   sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
@@ -153,7 +164,10 @@ export class VirtualClock implements Clock {
       // Fire every timer due at this instant before yielding: cheaper, and order is still (time, seq).
       while (this.heap.length > 0 && this.heap[0]!.at === next) {
         const t = this.pop()!;
-        if (this.cancelled.delete(t.id)) continue;
+        if (t.state === CANCELLED) {
+          this.cancelledInHeap--;
+          continue;
+        }
         if (this.firedCount - start >= limit) {
           throw new SquallError(
             'ERR_SQUALL_SIM_LIMIT',
@@ -163,10 +177,13 @@ export class VirtualClock implements Clock {
             },
           );
         }
-        this.live.delete(t.id);
+        t.state = FIRED;
+        this.liveCount--;
         this.current = t.at;
         this.firedCount++;
-        t.fn();
+        const fn = t.fn;
+        t.fn = NOOP;
+        fn();
       }
       // Most instants settle their promise chains through the cheap drain; every so often a real
       // macrotask boundary lets I/O, signals (Ctrl-C) and other immediates run.
@@ -185,47 +202,52 @@ export class VirtualClock implements Clock {
 
   /** Drops cancelled timers from the heap (when they are most of it) and restores the heap order. */
   private compact(): void {
-    const kept = this.heap.filter((t) => !this.cancelled.has(t.id));
-    this.cancelled.clear();
+    const kept = this.heap.filter((t) => t.state === PENDING);
+    this.cancelledInHeap = 0;
     this.heap.length = 0;
     for (const t of kept) this.push(t);
   }
 
   private dropCancelledTop(): void {
-    while (this.heap.length > 0 && this.cancelled.has(this.heap[0]!.id)) {
-      this.cancelled.delete(this.pop()!.id);
+    while (this.heap.length > 0 && this.heap[0]!.state === CANCELLED) {
+      this.pop();
+      this.cancelledInHeap--;
     }
   }
 
+  /** Sift-up with a hole (no swaps: this runs for every timer of a simulation). */
   private push(t: VirtualTimer): void {
     const h = this.heap;
+    let i = h.length;
     h.push(t);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!before(t, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = t;
   }
 
   private pop(): VirtualTimer | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0 && last) {
+      // Sift-down with a hole.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        const m = r < n && before(h[r]!, h[l]!) ? r : l;
+        if (!before(h[m]!, last)) break;
+        h[i] = h[m]!;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
