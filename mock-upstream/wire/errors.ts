@@ -87,9 +87,10 @@ export interface OpenAIErrorFields {
 
 /** The envelope, always with all four keys (the API spec requires them; param/code are null when absent). */
 export function openAIErrorBody(e: OpenAIErrorFields): string {
-  // Byte for byte JSON.stringify of the envelope, with the (mostly constant) messages quoted once: error
-  // bodies are made for every failed attempt of a storm.
-  return `{"error":{"message":${quoted(e.message)},"type":${quoted(e.type)},"param":${e.param === null ? 'null' : quoted(e.param)},"code":${e.code === null ? 'null' : quoted(e.code)}}}`;
+  // Byte for byte JSON.stringify of the envelope, with the types and codes (a small set) quoted once: error
+  // bodies are made for every failed attempt of a storm. Messages often carry numbers (429s), so they are
+  // quoted each time rather than filling the cache.
+  return `{"error":{"message":${JSON.stringify(e.message)},"type":${quoted(e.type)},"param":${e.param === null ? 'null' : quoted(e.param)},"code":${e.code === null ? 'null' : quoted(e.code)}}}`;
 }
 
 const quotedStrings = new Map<string, string>();
@@ -97,7 +98,7 @@ function quoted(s: string): string {
   let q = quotedStrings.get(s);
   if (q === undefined) {
     q = JSON.stringify(s);
-    // Bounded: messages with numbers in them (429s) vary; the cache is for the constant ones.
+    // Bounded, though types and codes come from a short list.
     if (quotedStrings.size >= 512) quotedStrings.clear();
     quotedStrings.set(s, q);
   }
