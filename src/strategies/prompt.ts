@@ -1,4 +1,4 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { loadTokenizer } from '../../mock-upstream/wire/tokens.ts';
 import type { LogicalRequest } from './types.ts';
 
 /**
@@ -72,7 +72,7 @@ function tokenizerCount(prompt: string): number {
   const key = prompt.length;
   const cached = tokenizerCache.get(key);
   if (cached !== undefined) return cached;
-  return remember(tokenizerCache, key, countTokens(prompt));
+  return remember(tokenizerCache, key, loadTokenizer()(prompt));
 }
 
 function remember<V>(cache: Map<number, V>, key: number, value: V): V {
