@@ -1,4 +1,4 @@
-import type { Rng } from '../../sim/rng.ts';
+import { Rng } from '../../sim/rng.ts';
 import type { Backoff, BackoffState } from '../backoff/types.ts';
 import { INITIAL_BACKOFF_STATE } from '../backoff/types.ts';
 import { between, integerAtLeast, nonNegative, strategyError } from '../check.ts';
@@ -38,8 +38,8 @@ export interface RetryOptions {
 
 /**
  * Retries failed attempts with a backoff. Each logical request draws its jitter from its own child stream
- * (`ctx.rng.fork('retry:<request id>')`), so its delays do not depend on how requests interleave, and the
- * same seed gives the same delays. Every wait goes through the clock and is cut short by `exec.signal`.
+ * (`Rng.keyed(ctx.rng.seed, 'retry:<request id>')`: hashed, cheap to make per request), so its delays do
+ * not depend on how requests interleave, and the same seed gives the same delays. Every wait goes through the clock and is cut short by `exec.signal`.
  *
  * Before each retry, in order: is the failure retryable; are attempts left; does the wait end before the
  * request's deadline (else a `deadline_exceeded` rejection now rather than a doomed sleep); does the
@@ -101,7 +101,7 @@ export function retryPolicy(o: RetryOptions, where = 'retry'): Policy {
           if (cls !== undefined) o.budget?.onFailure();
           if (attempt >= o.maxAttempts) return result;
 
-          rng ??= exec.ctx.rng.fork(`${label}:${exec.req.id}`);
+          rng ??= Rng.keyed(exec.ctx.rng.seed, `${label}:${exec.req.id}`);
           const step = o.backoff.next(state, rng);
           state = step.state;
           const now = clock.now();
