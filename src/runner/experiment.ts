@@ -1,17 +1,29 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { UpstreamModel } from '../../mock-upstream/model/model.ts';
 import type { UpstreamConfig } from '../../mock-upstream/types.ts';
+import { SquallError } from '../errors.ts';
 import { type AlertRule, ARTICLE_ALERT_RULES, evaluateAlerts } from '../metrics/alerts.ts';
 import type { Strategy } from '../strategies/types.ts';
-import { createTraffic, type TrafficSpec } from '../traffic/index.ts';
+import { createTraffic, type TrafficSource, type TrafficSpec } from '../traffic/index.ts';
+import {
+  notPlainData,
+  runInWorkers,
+  type StrategySpec,
+  type WorkerJob,
+  type WorkerRunData,
+} from './parallel.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult, type StrategyResult } from './result.ts';
-import { type Progress, runStrategyLive, runStrategySim } from './run-strategy.ts';
+import { type Progress, runStrategyLive, runStrategySim, type StrategyRunResult } from './run-strategy.ts';
+
+export type { StrategySpec } from './parallel.ts';
 
 /**
  * The controlled experiment: every strategy faces the same arrival trace and the same exogenous fault draws
- * (common random numbers from one seed), each against its own fresh upstream, one after another. A
- * strategy's result does not depend on which others ran or in what order.
+ * (common random numbers from one seed), each against its own fresh upstream. A strategy's result does
+ * not depend on which others ran or in what order, so in simulated time they run side by side on worker
+ * threads (when each has a {@link StrategySpec}), and the result is the same as one after another.
  */
 export interface Plan {
   name: string;
@@ -31,6 +43,11 @@ export interface Plan {
     description?: string;
     usesGlobals: boolean;
     build: () => Promise<Strategy>;
+    /**
+     * The same strategy as data, for a worker thread to rebuild (`buildStrategy(config, { baseDir })`);
+     * it must describe what `build` builds. Without it on every strategy, strategies run on this thread.
+     */
+    spec?: StrategySpec;
   }>;
   alertRules?: AlertRule[];
   pricePer1kTokens?: number;
@@ -42,6 +59,94 @@ export interface Plan {
 export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /**
+   * Threads running strategies at once, each a worker (simulated time only: live mode measures wall
+   * time, so its strategies always run one at a time here). 1: one after another on this thread.
+   * Default: min(strategies, available cores), when every strategy has a `spec`, the plan is plain data
+   * and the run is big enough to pay for starting threads ({@link MIN_REQUESTS_FOR_WORKERS}); else 1.
+   * A number above 1 is honoured for any size, and is an error when the plan cannot cross threads.
+   */
+  workers?: number;
+}
+
+/**
+ * Below this many expected requests (all strategies together) the default stays on this thread: a worker
+ * takes about 0.4 s to start (it loads squall's modules afresh), and one thread simulates some 70,000
+ * requests a second, so a smaller run finishes sooner without workers.
+ */
+export const MIN_REQUESTS_FOR_WORKERS = 100_000;
+
+/** How many threads a run uses, and when only this one, why. */
+export interface Parallelism {
+  workers: number;
+  /** Why strategies run one at a time on this thread (undefined when workers > 1). */
+  sequentialBecause?: string;
+}
+
+/**
+ * The threads {@link runExperiment} uses for `plan`. Throws ERR_SQUALL_INVALID_CONFIG for a worker count
+ * that is not a whole number >= 1, or above 1 for a plan that cannot cross threads.
+ */
+export function parallelismOf(
+  plan: Plan,
+  options: Pick<RunOptions, 'workers'> = {},
+  traffic: TrafficSource = createTraffic(plan.traffic, plan.durationMs, plan.seed),
+): Parallelism {
+  const asked = options.workers;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) {
+    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `workers: expected a whole number >= 1, got ${asked}`);
+  }
+  const n = plan.strategies.length;
+  if (plan.mode === 'live') return { workers: 1, sequentialBecause: 'live mode measures wall time' };
+  if (n < 2) return { workers: 1, sequentialBecause: 'one strategy' };
+  if (asked === 1) return { workers: 1, sequentialBecause: 'workers: 1' };
+  const workers = Math.min(n, asked ?? availableParallelism());
+  if (workers < 2) return { workers: 1, sequentialBecause: 'one core' };
+  const unfit = whyNotWorkers(plan);
+  if (unfit !== undefined) {
+    if (asked === undefined) return { workers: 1, sequentialBecause: unfit };
+    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `workers: ${asked}: ${unfit}`, {
+      hint: 'give every strategy a spec of plain data (its raw config), or run with workers: 1',
+    });
+  }
+  if (asked === undefined) {
+    // Closed traffic has no expected count; one request per virtual user per simulated second is a
+    // generous guess (think times are usually longer).
+    const perStrategy =
+      traffic.expectedCount ?? (traffic.closed ? (traffic.closed.virtualUsers * plan.durationMs) / 1000 : 0);
+    if (perStrategy * n < MIN_REQUESTS_FOR_WORKERS) {
+      return {
+        workers: 1,
+        sequentialBecause: `about ${Math.round(perStrategy * n)} requests in all, fewer than starting threads is worth (${MIN_REQUESTS_FOR_WORKERS})`,
+      };
+    }
+  }
+  return { workers };
+}
+
+/** Why the plan cannot cross to worker threads, or undefined. */
+function whyNotWorkers(plan: Plan): string | undefined {
+  const noSpec = plan.strategies.filter((s) => s.spec === undefined).map((s) => `"${s.name}"`);
+  if (noSpec.length > 0)
+    return `strategies ${noSpec.join(', ')} have no spec, and builders cannot cross threads`;
+  const fields = {
+    traffic: plan.traffic,
+    upstream: plan.upstream,
+    seed: plan.seed,
+    durationMs: plan.durationMs,
+    drainMs: plan.drainMs,
+    requestDeadlineMs: plan.requestDeadlineMs,
+    pricePer1kTokens: plan.pricePer1kTokens,
+  };
+  for (const [k, v] of Object.entries(fields)) {
+    const bad = notPlainData(v, `plan.${k}`);
+    if (bad) return `${bad}, not plain data a worker thread can receive`;
+  }
+  for (const [i, s] of plan.strategies.entries()) {
+    const bad = notPlainData(s.spec, `plan.strategies[${i}].spec`);
+    if (bad) return `${bad}, not plain data a worker thread can receive`;
+  }
+  return undefined;
 }
 
 export async function runExperiment(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
@@ -57,41 +162,79 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
     ...(p.scope ? { scope: p.scope } : {}),
   }));
   const alertRules = plan.alertRules ?? [...ARTICLE_ALERT_RULES];
+  const toResult = (s: Plan['strategies'][number], r: StrategyRunResult): StrategyResult => ({
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    summary: r.summary,
+    alerts: evaluateAlerts(r.summary.series, alertRules),
+    partial: r.partial,
+    strategyErrors: r.strategyErrors,
+    wall: {
+      wallMs: Math.round(r.wallMs),
+      ...(plan.mode === 'live' ? { arrivalLagMs: r.arrivalLagMs } : {}),
+    },
+  });
+  const windowTimes = faultWindows.map(({ name, startMs, endMs }) => ({ name, startMs, endMs }));
   const results: StrategyResult[] = [];
   let partial = false;
-  for (const s of plan.strategies) {
-    if (options.signal?.aborted) {
-      partial = true;
-      break;
-    }
-    const run = plan.mode === 'live' ? runStrategyLive : runStrategySim;
-    const r = await run({
-      strategy: await s.build(),
-      usesGlobals: s.usesGlobals,
-      traffic,
+  const { workers } = parallelismOf(plan, options, traffic);
+  if (workers > 1) {
+    const data: WorkerRunData = {
+      traffic: plan.traffic,
       upstream: plan.upstream,
       seed: plan.seed,
       durationMs: plan.durationMs,
       drainMs: plan.drainMs,
       requestDeadlineMs: plan.requestDeadlineMs,
-      faultWindows: faultWindows.map(({ name, startMs, endMs }) => ({ name, startMs, endMs })),
+      faultWindows: windowTimes,
       ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
+      progress: options.onProgress !== undefined,
+    };
+    const jobs: WorkerJob[] = plan.strategies.map((s, index) => ({
+      index,
+      name: s.name,
+      usesGlobals: s.usesGlobals,
+      spec: s.spec!,
+    }));
+    const runs = await runInWorkers(jobs, data, {
+      workers,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    partial ||= r.partial;
-    results.push({
-      name: s.name,
-      ...(s.description ? { description: s.description } : {}),
-      summary: r.summary,
-      alerts: evaluateAlerts(r.summary.series, alertRules),
-      partial: r.partial,
-      strategyErrors: r.strategyErrors,
-      wall: {
-        wallMs: Math.round(r.wallMs),
-        ...(plan.mode === 'live' ? { arrivalLagMs: r.arrivalLagMs } : {}),
-      },
-    });
+    // Plan order, whatever order they finished in. A strategy the abort kept from starting is left out,
+    // as sequentially.
+    for (const [i, r] of runs.entries()) {
+      if (r === undefined) {
+        partial = true;
+        continue;
+      }
+      partial ||= r.partial;
+      results.push(toResult(plan.strategies[i]!, r));
+    }
+  } else {
+    for (const s of plan.strategies) {
+      if (options.signal?.aborted) {
+        partial = true;
+        break;
+      }
+      const run = plan.mode === 'live' ? runStrategyLive : runStrategySim;
+      const r = await run({
+        strategy: await s.build(),
+        usesGlobals: s.usesGlobals,
+        traffic,
+        upstream: plan.upstream,
+        seed: plan.seed,
+        durationMs: plan.durationMs,
+        drainMs: plan.drainMs,
+        requestDeadlineMs: plan.requestDeadlineMs,
+        faultWindows: windowTimes,
+        ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      partial ||= r.partial;
+      results.push(toResult(s, r));
+    }
   }
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,

@@ -118,6 +118,8 @@ export function toPlan(loaded: LoadedScenario, seed: string, reproduce: string):
       ...(config.description ? { description: config.description } : {}),
       usesGlobals: config.adapter !== undefined,
       build: () => buildStrategy(config, { baseDir }),
+      // The same, as data: a worker thread rebuilds it from this (validated config, plain YAML/JSON data).
+      spec: { config, baseDir },
     })),
     ...(s.alerts ? { alertRules: s.alerts.map(alertOf) } : {}),
     ...(s.price_per_1k_tokens !== undefined ? { pricePer1kTokens: s.price_per_1k_tokens } : {}),
@@ -149,6 +151,8 @@ export interface ScenarioRun {
 export interface ScenarioRunOptions extends PlanOptions {
   /** Overrides the file's `mode` (`--mode`). */
   mode?: 'sim' | 'live';
+  /** Threads running strategies at once (`--workers`); see RunOptions.workers. */
+  workers?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress, seedIndex: number, seedCount: number) => void;
 }
@@ -171,6 +175,7 @@ export async function runScenario(
         {
           ...(options.signal ? { signal: options.signal } : {}),
           ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, seeds.length) } : {}),
+          ...(options.workers !== undefined ? { workers: options.workers } : {}),
         },
       ),
     );

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.ts';
+import { MIN_REQUESTS_FOR_WORKERS } from '../../runner/experiment.ts';
 import type { Progress } from '../../runner/run-strategy.ts';
 import { ScenarioValidationError } from '../../scenario/load.ts';
 import { type LoadedScenario, loadScenario, runScenario } from '../../scenario/plan.ts';
@@ -17,10 +18,14 @@ export interface RunCommandOptions {
   seed?: string;
   seeds?: string;
   mode?: string;
+  workers?: string;
   quiet?: boolean;
   color?: boolean;
   open?: boolean;
 }
+
+/** More threads than strategies or cores only adds start-up time and context switches. */
+const MAX_WORKERS = 256;
 
 export function registerRun(program: Command): void {
   program
@@ -35,6 +40,12 @@ export function registerRun(program: Command): void {
     .option(
       '--mode <mode>',
       'sim (simulated time, the default) or live (wall time: HTTP on loopback, real sockets)',
+    )
+    .option(
+      '-w, --workers <n>',
+      'threads simulating strategies at once (default: one per core, up to one per strategy, for runs of ' +
+        `${MIN_REQUESTS_FOR_WORKERS.toLocaleString('en-US')}+ requests; 1: one after another). Results are identical ` +
+        'either way; --mode live always runs one at a time',
     )
     .option('-q, --quiet', 'no progress and no table; only failures and the report folder')
     .option('--no-color', 'no ANSI colours in the table')
@@ -51,7 +62,8 @@ Exit codes: 0 every threshold passed; 99 a threshold failed; 64 invalid scenario
 Examples:
   $ squall run scenarios/incidents/2024-12-11-full-outage.yaml
   $ squall run scenarios/ci/*.yaml --out reports --quiet
-  $ squall run scenarios/seed-article/singles-day-429-storm.yaml --seed 7 --seeds 10`,
+  $ squall run scenarios/seed-article/singles-day-429-storm.yaml --seed 7 --seeds 10
+  $ squall run scenarios/patterns/metastable-retry-storm.yaml --workers 1`,
     )
     .action(async (files: string[], opts: RunCommandOptions) => {
       process.exitCode = await runCommand(files, opts);
@@ -62,6 +74,14 @@ Examples:
 export async function runCommand(files: string[], opts: RunCommandOptions): Promise<number> {
   if (opts.mode !== undefined && opts.mode !== 'sim' && opts.mode !== 'live') {
     throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `--mode: expected sim or live, got "${opts.mode}"`);
+  }
+  const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS)) {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `--workers: expected a whole number from 1 to ${MAX_WORKERS}, got "${opts.workers}"`,
+      { hint: 'e.g. the number of cores (nproc); 1 runs strategies one after another' },
+    );
   }
   const seeds = opts.seeds === undefined ? undefined : Number(opts.seeds);
   if (seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1 && seeds <= MAX_SEEDS_CLI)) {
@@ -107,6 +127,7 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(seeds !== undefined ? { seeds } : {}),
         ...(opts.mode !== undefined ? { mode: opts.mode as 'sim' | 'live' } : {}),
+        ...(workers !== undefined ? { workers } : {}),
         signal: ac.signal,
         ...(progress ? { onProgress: (p, i, n) => progress.update(p, i, n) } : {}),
       });
