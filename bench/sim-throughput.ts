@@ -3,7 +3,8 @@
  * (240,000 logical requests per strategy), against 6 strategies with a realistic fault schedule, in one
  * process: the strategies run side by side on worker threads (as `squall run` does by default).
  * Goal: <= 10 s wall time and <= 512 MB peak RSS (all threads) on a 2-core machine. Then the real openai
- * SDK adapter on the same scenario, compared per strategy (goal: within 3x of the built-in strategies).
+ * SDK adapter on the same scenario, compared per strategy with the built-ins on the same window, one strategy
+ * at a time (goal: within 3x of the built-in strategies).
  *
  *   node bench/sim-throughput.ts [--minutes 120] [--sdk-minutes 20] [--workers N (1: one after another)]
  */
@@ -130,20 +131,29 @@ console.log(
   `built-in strategies: ${STRATEGIES.length} x ${minutes} min at 2000 rpm = ${offered} logical requests, ${attempts} attempts in ${(wallMs / 1000).toFixed(2)} s wall ` +
     `(goal <= 10 s) on ${threads} ${threads === 1 ? 'thread' : 'worker threads'}; ${(simSeconds / (wallMs / 1000)).toFixed(0)} simulated s per wall s; ` +
     `${Math.round(offered / (wallMs / 1000))} requests/s; peak RSS ${rssMb.toFixed(0)} MB (goal <= 512 MB); ` +
-    `one after another it would take about ${(strategyWallMs / 1000).toFixed(1)} s (sum of the per-strategy wall times)`,
+    `the strategies' own wall times sum to ${(strategyWallMs / 1000).toFixed(1)} s`,
 );
 
-// Per strategy, single thread: requests per wall second of one strategy's own run (its wallMs, measured
-// in the thread that ran it), so the number of threads does not enter the ratio.
-const sdk = await runExperiment(
-  plan(sdkMinutes, [{ name: 'real-openai-sdk', adapter: { type: 'openai-sdk' } }], true),
-  { workers: 1 },
-);
-const sdkStrategy = sdk.strategies[0]!;
-const sdkRate = sdkStrategy.summary.requests.offered / (sdkStrategy.wall.wallMs / 1000);
-const builtinRate = offered / (strategyWallMs / 1000);
+// Per strategy, one thread: requests per wall second of one strategy's own run (its wallMs), the SDK
+// adapter against the built-ins on the same simulated window, each strategy alone on this thread. Not
+// from the run above: side by side, each strategy's wall time also holds its sibling's contention (and
+// that of whatever else the machine runs) and the workers' heap limits, which would flatter the SDK.
+const perStrategy = async (strategies: object[], sdk: boolean) => {
+  const r = await runExperiment(plan(sdkMinutes, strategies, sdk), { workers: 1 });
+  const requests = r.strategies.reduce((n, s) => n + s.summary.requests.offered, 0);
+  const ms = r.strategies.reduce((n, s) => n + s.wall.wallMs, 0);
+  return { requests, ms, rate: requests / (ms / 1000) };
+};
+const sdkRun = await perStrategy([{ name: 'real-openai-sdk', adapter: { type: 'openai-sdk' } }], true);
+const builtinRun = await perStrategy(STRATEGIES, false);
 console.log(
-  `per strategy, one thread each: real openai SDK adapter ${sdkMinutes} min = ${sdkStrategy.summary.requests.offered} requests in ${(sdkStrategy.wall.wallMs / 1000).toFixed(2)} s: ${Math.round(sdkRate)} requests/s; ` +
-    `built-ins ${Math.round(builtinRate)} requests/s (${offered} requests / ${(strategyWallMs / 1000).toFixed(2)} s summed over their runs): ` +
-    `built-ins are ${(builtinRate / sdkRate).toFixed(1)}x faster per strategy (goal <= 3x); node ${process.version}`,
+  `per strategy, one thread, ${sdkMinutes} simulated min each: real openai SDK adapter ${sdkRun.requests} requests in ${(sdkRun.ms / 1000).toFixed(2)} s = ${Math.round(sdkRun.rate)} requests/s; ` +
+    `built-ins ${builtinRun.requests} requests in ${(builtinRun.ms / 1000).toFixed(2)} s summed over their ${STRATEGIES.length} runs = ${Math.round(builtinRun.rate)} requests/s: ` +
+    `built-ins are ${(builtinRun.rate / sdkRun.rate).toFixed(1)}x faster per strategy (goal <= 3x); node ${process.version}`,
+);
+// The earlier definition, for continuity: the built-ins' own wall times in the 2-hour run above (storm
+// included, side by side) against the SDK's 20 minutes.
+const builtinRateAbove = offered / (strategyWallMs / 1000);
+console.log(
+  `(against the built-ins' own wall times in the ${minutes}-min run above, ${Math.round(builtinRateAbove)} requests/s: ${(builtinRateAbove / sdkRun.rate).toFixed(1)}x)`,
 );
