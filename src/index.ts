@@ -9,7 +9,7 @@ export {
   renderMarkdown,
   renderTerminalTable,
 } from './report/index.ts';
-export { type Plan, type RunOptions, runExperiment } from './runner/experiment.ts';
+export { type Plan, type RunOptions, runExperiment, type StrategySpec } from './runner/experiment.ts';
 export type { RunResult, StrategyResult } from './runner/result.ts';
 export { runStrategyLive, runStrategySim, type StrategyRunInput } from './runner/run-strategy.ts';
 export { loadScenario, runScenario } from './scenario/plan.ts';
