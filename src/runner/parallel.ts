@@ -145,6 +145,8 @@ export interface PoolOptions {
   workers: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Default {@link WORKER_RESOURCE_LIMITS}. */
+  resourceLimits?: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
 }
 
 /** The outcome of each job, by position in `jobs`: a result, or undefined when abort skipped it. */
@@ -165,6 +167,7 @@ export async function runInWorkers(
   data: WorkerRunData,
   options: PoolOptions,
 ): Promise<PoolResults> {
+  const limits = options.resourceLimits ?? WORKER_RESOURCE_LIMITS;
   const results: PoolResults = new Array(jobs.length).fill(undefined);
   const errors = new Map<number, Error>();
   /** Which job each live worker is running (absent: idle or gone). */
@@ -211,7 +214,7 @@ export async function runInWorkers(
   try {
     const count = Math.max(1, Math.min(options.workers, jobs.length));
     for (let k = 0; k < count && !aborted; k++) {
-      const w = new Worker(WORKER_URL, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
+      const w = new Worker(WORKER_URL, { workerData: data, resourceLimits: limits });
       workers.push(w);
       w.on('message', (m: FromWorker) => {
         const index = running.get(w);
@@ -244,7 +247,7 @@ export async function runInWorkers(
         const index = running.get(w);
         if (index === undefined) return;
         running.delete(w);
-        fail(index, workerCrash(jobs[index]!, e));
+        fail(index, workerCrash(jobs[index]!, e, limits.maxOldGenerationSizeMb));
         checkSettled();
       });
       w.on('exit', (code) => {
@@ -272,11 +275,11 @@ export async function runInWorkers(
   return results;
 }
 
-function workerCrash(job: WorkerJob, e: Error): Error {
+function workerCrash(job: WorkerJob, e: Error, heapMb: number): Error {
   if ((e as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
     return new SquallError(
       'ERR_SQUALL_SIM_LIMIT',
-      `strategy "${job.name}" needed more than ${WORKER_RESOURCE_LIMITS.maxOldGenerationSizeMb} MB of heap in its worker thread`,
+      `strategy "${job.name}" needed more than ${heapMb} MB of heap in its worker thread`,
       {
         hint: 'a strategy that keeps state per request may be leaking; --workers 1 runs strategies on the main thread, without this cap',
         cause: e,

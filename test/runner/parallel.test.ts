@@ -12,6 +12,7 @@ import {
   parallelismOf,
   runExperiment,
 } from '../../src/runner/experiment.ts';
+import { runInWorkers, type WorkerRunData } from '../../src/runner/parallel.ts';
 import type { RunResult } from '../../src/runner/result.ts';
 import type { Progress } from '../../src/runner/run-strategy.ts';
 import { loadScenario, toPlan } from '../../src/scenario/plan.ts';
@@ -183,6 +184,34 @@ describe('strategies on worker threads', () => {
     expect((e as Error).message).toMatch(
       /^strategy "broken" adapter\.path: cannot load "\.\/no-such-module\.mjs"/,
     );
+  });
+});
+
+describe('the worker heap limit', () => {
+  it('turns a strategy that outgrows it into ERR_SQUALL_SIM_LIMIT naming the strategy, not a crashed process', async () => {
+    const plan = fixturePlan();
+    const data: WorkerRunData = {
+      traffic: plan.traffic,
+      upstream: plan.upstream,
+      seed: plan.seed,
+      durationMs: plan.durationMs,
+      drainMs: plan.drainMs,
+      requestDeadlineMs: plan.requestDeadlineMs,
+      faultWindows: [],
+      progress: false,
+    };
+    // It keeps 1 MB per request: 1,800 requests would need 1.8 GB.
+    const config = { name: 'leaky', adapter: { type: 'module', path: './leaky-strategy.mjs' } };
+    const jobs = [{ index: 0, name: 'leaky', usesGlobals: true, spec: { config, baseDir: FIXTURE_DIR } }];
+    await expect(
+      runInWorkers(jobs, data, {
+        workers: 1,
+        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+      }),
+    ).rejects.toMatchObject({
+      code: 'ERR_SQUALL_SIM_LIMIT',
+      message: 'strategy "leaky" needed more than 64 MB of heap in its worker thread',
+    });
   });
 });
 
