@@ -100,8 +100,6 @@ export function statusOf(outcome: Decision['outcome']): number | undefined {
   }
 }
 
-const NO_PHASES: string[] = Object.freeze([]) as unknown as string[];
-
 /** Everything a decision reads or charges; the model owns it. */
 export interface DecideContext {
   readonly config: UpstreamConfig;
@@ -134,8 +132,7 @@ export function decideAttempt(
   key: string,
   nowMs: number,
 ): Decision {
-  // Most attempts meet no phase: they share one frozen empty list instead of a copy each.
-  const phases = fx.names.length === 0 ? NO_PHASES : fx.names.slice();
+  const phases = fx.namesList();
 
   // (a)
   const forced = attempt.forcedFault;

@@ -38,7 +38,14 @@ export class Journal {
   /** 0: no HTTP status (a network fault). */
   private readonly status: Uint16Array;
   private readonly stream: Uint8Array;
-  private readonly requestId: string[];
+  /**
+   * Request ids as bytes, ID_BYTES per entry: a fresh id string per request held for `size` requests
+   * would be promoted out of the young generation, which showed as a large share of the HTTP front's
+   * cost. Ids that do not fit (long attempt keys, non-Latin-1) are kept as strings in `longId`.
+   */
+  private readonly idBytes: Uint8Array;
+  private readonly idLength: Uint8Array;
+  private readonly longId: string[];
   private readonly apiKey: string[];
   private readonly model: string[];
   private readonly endpoint: string[];
@@ -60,7 +67,9 @@ export class Journal {
     this.retryCount = new Float64Array(cap);
     this.status = new Uint16Array(cap);
     this.stream = new Uint8Array(cap);
-    this.requestId = new Array<string>(cap).fill('');
+    this.idBytes = new Uint8Array(cap * ID_BYTES);
+    this.idLength = new Uint8Array(cap);
+    this.longId = new Array<string>(cap).fill('');
     this.apiKey = new Array<string>(cap).fill('');
     this.model = new Array<string>(cap).fill('');
     this.endpoint = new Array<string>(cap).fill('');
@@ -82,7 +91,7 @@ export class Journal {
     this.retryCount[i] = entry.retryCount ?? Number.NaN;
     this.status[i] = entry.status ?? 0;
     this.stream[i] = entry.stream ? 1 : 0;
-    this.requestId[i] = entry.requestId;
+    this.storeId(i, entry.requestId);
     this.apiKey[i] = entry.apiKey;
     this.model[i] = entry.model;
     this.endpoint[i] = entry.endpoint;
@@ -116,7 +125,7 @@ export class Journal {
 
   /** Drops every entry; sequence numbers keep counting. */
   clear(): void {
-    this.requestId.fill('');
+    this.longId.fill('');
     this.phases.fill(NO_PHASES);
     this.firstSeq = this.nextSeq;
   }
@@ -135,12 +144,39 @@ export class Journal {
     return this.cap;
   }
 
+  private storeId(i: number, id: string): void {
+    const n = id.length;
+    if (n <= ID_BYTES) {
+      const bytes = this.idBytes;
+      const at = i * ID_BYTES;
+      let k = 0;
+      for (; k < n; k++) {
+        const c = id.charCodeAt(k);
+        if (c > 0xff) break;
+        bytes[at + k] = c;
+      }
+      if (k === n) {
+        this.idLength[i] = n;
+        if (this.longId[i] !== '') this.longId[i] = '';
+        return;
+      }
+    }
+    this.idLength[i] = LONG_ID;
+    this.longId[i] = id;
+  }
+
+  private idAt(i: number): string {
+    const n = this.idLength[i]!;
+    if (n === LONG_ID) return this.longId[i]!;
+    return Buffer.from(this.idBytes.buffer, this.idBytes.byteOffset + i * ID_BYTES, n).toString('latin1');
+  }
+
   /** One stored entry as plain data, keys in the documented order (a copy: callers may keep or change it). */
   private entryAt(seq: number, i: number): JournalEntry {
     const e: JournalEntry = {
       seq,
       atMs: this.atMs[i]!,
-      requestId: this.requestId[i]!,
+      requestId: this.idAt(i),
       apiKey: this.apiKey[i]!,
       model: this.model[i]!,
       endpoint: this.endpoint[i]!,
@@ -161,6 +197,10 @@ export class Journal {
 }
 
 const NO_PHASES: string[] = [];
+/** Room per id: `req_` + 32 hex is 36; the simulator's attempt keys are shorter. */
+const ID_BYTES = 40;
+/** idLength marker: the id is in longId. */
+const LONG_ID = 255;
 
 /** `sk-abcdef...xyz` → `sk-ab...yz`, the way keys are shown in logs; short keys are hidden entirely. */
 export function maskApiKey(apiKey: string): string {

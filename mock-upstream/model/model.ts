@@ -133,6 +133,7 @@ export class UpstreamModel {
   private sequence = 0;
   private start: number | undefined;
   private readonly masks = new Map<string, string>();
+  private lastMasked = { apiKey: '', mask: '***' };
   /** Shared mode: the decision logic runs over these (see shared/prepaid.ts). */
   private readonly probeCtx: DecideContext;
   private readonly prepaid = new PrepaidLimits();
@@ -398,12 +399,15 @@ export class UpstreamModel {
   }
 
   private mask(apiKey: string): string {
+    // Clients send one key over and over: the last one is answered without a map lookup.
+    if (apiKey === this.lastMasked.apiKey) return this.lastMasked.mask;
     let m = this.masks.get(apiKey);
     if (m === undefined) {
       m = maskApiKey(apiKey);
       if (this.masks.size >= MASK_CACHE_SIZE) this.masks.clear();
       this.masks.set(apiKey, m);
     }
+    this.lastMasked = { apiKey, mask: m };
     return m;
   }
 }

@@ -110,10 +110,13 @@ export class Effects {
     // A loop, not fill(): for a handful of kinds the call costs more than the stores (this runs per attempt).
     const survive = this.survive;
     for (let i = 0; i < survive.length; i++) survive[i] = 1;
-    this.names.length = 0;
-    this.faultNames.length = 0;
-    this.faultProbs.length = 0;
-    this.faultFactors.length = 0;
+    // Truncating an array is a runtime call even when it is already empty: skip it then.
+    if (this.names.length !== 0) this.names.length = 0;
+    if (this.faultNames.length !== 0) {
+      this.faultNames.length = 0;
+      this.faultProbs.length = 0;
+      this.faultFactors.length = 0;
+    }
     this.anyFault = false;
     this.latency = undefined;
     this.rateLimits = undefined;
@@ -159,6 +162,30 @@ export class Effects {
       this.maxConcurrentStartMs = startMs;
     }
   }
+
+  /**
+   * The names in effect as a frozen list, the same array as last time when they have not changed (the
+   * common case: a phase lasts many attempts). Decisions and the journal keep it, so sharing one list
+   * instead of a copy per attempt keeps the old generation small.
+   */
+  namesList(): string[] {
+    const names = this.names;
+    const last = this.lastNames;
+    if (last.length === names.length) {
+      let same = true;
+      for (let i = 0; i < names.length; i++) {
+        if (names[i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    this.lastNames = Object.freeze(names.slice()) as string[];
+    return this.lastNames;
+  }
+
+  private lastNames: string[] = Object.freeze([]) as unknown as string[];
 
   /** Combined probability of fault kind index `i`. */
   probability(i: number): number {

@@ -71,4 +71,23 @@ describe('maskApiKey', () => {
   ])('$key → $masked', ({ key, masked }) => {
     expect(maskApiKey(key)).toBe(masked);
   });
+
+  it('keeps any request id exactly: short, 40 bytes, longer, non-Latin-1, and after a slot is reused', () => {
+    const j = new Journal(3);
+    const ids = [
+      'req_0123456789abcdef0123456789abcdef',
+      'x'.repeat(40),
+      `key-${'y'.repeat(60)}`,
+      'ключ#1',
+      '#7',
+      '',
+    ];
+    const seen: string[] = [];
+    for (const requestId of ids) {
+      j.add({ ...entry(1), requestId });
+      seen.push(j.list({ limit: 1 })[0]!.requestId);
+    }
+    expect(seen).toEqual(ids);
+    expect(j.list().map((e) => e.requestId)).toEqual(ids.slice(-3));
+  });
 });
