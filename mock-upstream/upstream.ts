@@ -28,6 +28,11 @@ export class Upstream {
   /** Text and ids of answers to attempts without an attempt key (those are keyed by it instead). */
   private readonly content: Rng;
   private readonly createdSec: number;
+  private lastParsed: { endpoint: BodyEndpoint | ''; bodyText: string; parsed: ParsedBody | BodyFailure } = {
+    endpoint: '',
+    bodyText: '',
+    parsed: { ok: false, kind: 'invalid_json' },
+  };
   private readonly parsedBodies: Record<BodyEndpoint, Map<string, ParsedBody | BodyFailure>> = {
     'chat.completions': new Map(),
     embeddings: new Map(),
@@ -174,6 +179,9 @@ export class Upstream {
    */
   private parseCached(endpoint: BodyEndpoint, bodyText: string): ParsedBody | BodyFailure {
     if (bodyText.length > PARSE_CACHE_MAX_CHARS) return parseBody(endpoint, bodyText, this.config);
+    // The body just seen, compared without hashing (a fresh string's hash costs more than a compare).
+    const last = this.lastParsed;
+    if (last.endpoint === endpoint && last.bodyText === bodyText) return last.parsed;
     const cache = this.parsedBodies[endpoint];
     let parsed = cache.get(bodyText);
     if (parsed === undefined) {
@@ -181,6 +189,7 @@ export class Upstream {
       if (cache.size >= PARSE_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
       cache.set(bodyText, parsed);
     }
+    this.lastParsed = { endpoint, bodyText, parsed };
     return parsed;
   }
 

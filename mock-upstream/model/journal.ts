@@ -80,24 +80,60 @@ export class Journal {
 
   /** Appends an entry and returns its sequence number (any `seq` passed in is ignored). */
   add(entry: Omit<JournalEntry, 'seq'> & { seq?: number }): number {
+    const e = entry;
+    return this.record(
+      e.atMs,
+      e.requestId,
+      e.apiKey,
+      e.model,
+      e.endpoint,
+      e.promptTokens,
+      e.maxTokens,
+      e.stream,
+      e.retryCount,
+      e.outcome,
+      e.status,
+      e.reason,
+      e.phases,
+      e.latencyMs,
+    );
+  }
+
+  /** `add` without an entry object: the upstream records every attempt through here. */
+  record(
+    atMs: number,
+    requestId: string,
+    apiKey: string,
+    model: string,
+    endpoint: string,
+    promptTokens: number,
+    maxTokens: number,
+    stream: boolean,
+    retryCount: number | undefined,
+    outcome: string,
+    status: number | undefined,
+    reason: string,
+    phases: string[],
+    latencyMs: number,
+  ): number {
     const seq = this.nextSeq++;
     const cap = this.cap;
     if (cap === 0) return seq;
     const i = (seq - 1) % cap;
-    this.atMs[i] = entry.atMs;
-    this.promptTokens[i] = entry.promptTokens;
-    this.maxTokens[i] = entry.maxTokens;
-    this.latencyMs[i] = entry.latencyMs;
-    this.retryCount[i] = entry.retryCount ?? Number.NaN;
-    this.status[i] = entry.status ?? 0;
-    this.stream[i] = entry.stream ? 1 : 0;
-    this.storeId(i, entry.requestId);
-    this.apiKey[i] = entry.apiKey;
-    this.model[i] = entry.model;
-    this.endpoint[i] = entry.endpoint;
-    this.outcome[i] = entry.outcome;
-    this.reason[i] = entry.reason;
-    this.phases[i] = entry.phases;
+    this.atMs[i] = atMs;
+    this.promptTokens[i] = promptTokens;
+    this.maxTokens[i] = maxTokens;
+    this.latencyMs[i] = latencyMs;
+    this.retryCount[i] = retryCount ?? Number.NaN;
+    this.status[i] = status ?? 0;
+    this.stream[i] = stream ? 1 : 0;
+    this.storeId(i, requestId);
+    this.apiKey[i] = apiKey;
+    this.model[i] = model;
+    this.endpoint[i] = endpoint;
+    this.outcome[i] = outcome;
+    this.reason[i] = reason;
+    this.phases[i] = phases;
     if (seq - this.firstSeq >= cap) this.firstSeq = seq - cap + 1;
     return seq;
   }

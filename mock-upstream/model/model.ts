@@ -378,24 +378,22 @@ export class UpstreamModel {
   }
 
   private record(attempt: ParsedAttempt, nowMs: number, requestId: string, d: Decision): void {
-    const entry: Parameters<Journal['add']>[0] = {
-      atMs: nowMs,
+    this.journal.record(
+      nowMs,
       requestId,
-      apiKey: this.mask(attempt.apiKey),
-      model: attempt.model,
-      endpoint: attempt.endpoint,
-      promptTokens: attempt.promptTokens,
-      maxTokens: attempt.maxTokens,
-      stream: attempt.stream,
-      outcome: d.outcome,
-      reason: d.reason,
-      phases: d.phases,
-      latencyMs: d.latencyMs,
-    };
-    const status = statusOf(d.outcome);
-    if (status !== undefined) entry.status = status;
-    if (attempt.retryCount !== undefined) entry.retryCount = attempt.retryCount;
-    this.journal.add(entry);
+      this.mask(attempt.apiKey),
+      attempt.model,
+      attempt.endpoint,
+      attempt.promptTokens,
+      attempt.maxTokens,
+      attempt.stream,
+      attempt.retryCount,
+      d.outcome,
+      statusOf(d.outcome),
+      d.reason,
+      d.phases,
+      d.latencyMs,
+    );
   }
 
   private mask(apiKey: string): string {

@@ -104,15 +104,41 @@ function usage(promptTokens: number, completionTokens: number) {
 export function chatCompletionBody(o: ChatCompletionOptions): string {
   const p = o.promptTokens;
   const c = o.completionTokens;
+  const text = o.textJsonSafe ? `"${o.text}"` : JSON.stringify(o.text);
+  // The fixed stretches between the varying fields are joined once per model and fingerprint: fewer
+  // pieces per answer to concatenate (and later flatten).
   return (
-    `{"id":${jsonString(o.id)},"object":"chat.completion","created":${o.createdSec},"model":${jsonString(o.model)},` +
-    `"choices":[{"index":0,"message":{"role":"assistant","content":${o.textJsonSafe ? `"${o.text}"` : JSON.stringify(o.text)},"refusal":null,"annotations":[]},` +
-    `"logprobs":null,"finish_reason":"${o.finishReason}"}],` +
-    `"usage":{"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c},` +
-    `"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},` +
-    `"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},` +
-    `"service_tier":"default","system_fingerprint":${jsonString(o.fingerprint)}}`
+    `{"id":${jsonString(o.id)},"object":"chat.completion","created":${o.createdSec}` +
+    segment(modelSegments, o.model, modelSegment) +
+    text +
+    (o.finishReason === 'stop' ? FINISH_STOP : FINISH_LENGTH) +
+    `${p},"completion_tokens":${c},"total_tokens":${p + c}` +
+    segment(tailSegments, o.fingerprint, tailSegment)
   );
+}
+
+const modelSegment = (model: string) =>
+  `,"model":${jsonString(model)},"choices":[{"index":0,"message":{"role":"assistant","content":`;
+const finishSegment = (reason: string) =>
+  `,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"${reason}"}],"usage":{"prompt_tokens":`;
+const FINISH_STOP = finishSegment('stop');
+const FINISH_LENGTH = finishSegment('length');
+const tailSegment = (fingerprint: string) =>
+  `,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},` +
+  `"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},` +
+  `"service_tier":"default","system_fingerprint":${jsonString(fingerprint)}}`;
+const modelSegments = new Map<string, string>();
+const tailSegments = new Map<string, string>();
+
+/** A memoised segment (bounded: a run has a handful of models). */
+function segment(cache: Map<string, string>, key: string, make: (key: string) => string): string {
+  let s = cache.get(key);
+  if (s === undefined) {
+    s = make(key);
+    if (cache.size >= 256) cache.clear();
+    cache.set(key, s);
+  }
+  return s;
 }
 
 export const SSE_DONE = 'data: [DONE]\n\n';

@@ -150,6 +150,23 @@ describe('chatCompletionBody', () => {
     });
   });
 
+  it('is byte for byte the JSON of that object (key order, escaping), whatever the strings hold', () => {
+    for (const o of [
+      { ...base, text: 'Hello there.' },
+      { ...base, text: 'quote " backslash \\ newline \n tab \t é ✓', finishReason: 'length' as const },
+      { ...base, id: 'chatcmpl-"odd"', model: 'my\\model', fingerprint: 'fp_\u0001', text: '' },
+    ]) {
+      const body = chatCompletionBody(o);
+      expect(body).toBe(JSON.stringify(JSON.parse(body)));
+      expect(JSON.parse(body)).toMatchObject({
+        id: o.id,
+        model: o.model,
+        system_fingerprint: o.fingerprint,
+        choices: [{ message: { content: o.text }, finish_reason: o.finishReason }],
+      });
+    }
+  });
+
   it('reports a length cut as finish_reason "length"', () => {
     const body = JSON.parse(chatCompletionBody({ ...base, text: 'x', finishReason: 'length' }));
     expect(body.choices[0].finish_reason).toBe('length');
