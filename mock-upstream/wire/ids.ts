@@ -2,40 +2,60 @@ import { hashUniform, type Rng } from '../../src/sim/rng.ts';
 
 /** Identifiers shaped like the real API's, drawn from a seeded stream so runs repeat exactly. */
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Every two-character alphanumeric string: one draw and one lookup per pair (ids are made per request). */
-const ALNUM_PAIRS: readonly string[] = Array.from(
-  { length: ALNUM.length * ALNUM.length },
-  (_, i) => ALNUM[Math.floor(i / ALNUM.length)]! + ALNUM[i % ALNUM.length]!,
+const ALNUM_CODES: readonly number[] = Array.from(
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+  (c) => c.charCodeAt(0),
 );
+const HEX_CODES: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-function alnum(rng: Rng, n: number): string {
-  let s = '';
-  let i = 0;
-  for (; i + 2 <= n; i += 2) s += ALNUM_PAIRS[rng.int(ALNUM_PAIRS.length)];
-  if (i < n) s += ALNUM[rng.int(ALNUM.length)];
-  return s;
+/**
+ * Ids are made per request: each is written as character codes into a scratch array (one per id shape)
+ * and turned into one flat string, where appending character by character leaves a chain of
+ * intermediate strings (about half a kilobyte of garbage per id) behind.
+ */
+function scratch(prefix: string, n: number): number[] {
+  return Array.from({ length: prefix.length + n }, (_, i) => (i < prefix.length ? prefix.charCodeAt(i) : 0));
+}
+const REQUEST_ID = { prefix: 'req_', codes: scratch('req_', 32) };
+const CHAT_ID = { prefix: 'chatcmpl-', codes: scratch('chatcmpl-', 29) };
+const RESPONSE_ID = { prefix: 'resp_', codes: scratch('resp_', 48) };
+const MESSAGE_ID = { prefix: 'msg_', codes: scratch('msg_', 48) };
+
+function alnumId(rng: Rng, { prefix, codes }: { prefix: string; codes: number[] }): string {
+  for (let i = prefix.length; i < codes.length; i++) codes[i] = ALNUM_CODES[rng.int(ALNUM_CODES.length)]!;
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** 32 bits per draw, 8 digits from each. */
+function hexId(rng: Rng, { prefix, codes }: { prefix: string; codes: number[] }): string {
+  for (let i = prefix.length; i < codes.length; i += 8) {
+    let u = (rng.next() * 4294967296) >>> 0;
+    for (let k = Math.min(7, codes.length - 1 - i); k >= 0; k--) {
+      codes[i + k] = HEX_CODES[u & 15]!;
+      u >>>= 4;
+    }
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** `x-request-id`: `req_` + 32 hex. */
 export function requestId(rng: Rng): string {
-  return `req_${rng.hex(32)}`;
+  return hexId(rng, REQUEST_ID);
 }
 
 /** `chatcmpl-` + 29 alphanumerics, as current chat completion ids are. */
 export function chatCompletionId(rng: Rng): string {
-  return `chatcmpl-${alnum(rng, 29)}`;
+  return alnumId(rng, CHAT_ID);
 }
 
 /** `resp_` + 48 hex. */
 export function responseId(rng: Rng): string {
-  return `resp_${rng.hex(48)}`;
+  return hexId(rng, RESPONSE_ID);
 }
 
 /** Output message items of the Responses API: `msg_` + 48 hex. */
 export function messageItemId(rng: Rng): string {
-  return `msg_${rng.hex(48)}`;
+  return hexId(rng, MESSAGE_ID);
 }
 
 /** `fp_` + 10 hex, stable per model: the real fingerprint changes with the backend config, not per request. */
