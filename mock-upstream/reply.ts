@@ -48,13 +48,6 @@ export function replyForDecision(
   d: Decision,
   extras: BodyExtras = {},
 ): Reply {
-  const headers = (contentType: string) =>
-    wire.responseHeaders({
-      requestId: ctx.requestId,
-      processingMs: d.latencyMs,
-      contentType,
-      ...(ctx.config.rateLimitHeaders ? { rateLimit: d.rateLimit } : {}),
-    });
   const outcome = d.outcome;
 
   switch (outcome) {
@@ -75,7 +68,7 @@ export function replyForDecision(
         used: d.limit?.used ?? (byTokens ? snap.limitTokens - snap.remainingTokens : snap.limitRequests),
         requested: d.limit?.requested ?? (byTokens ? a.promptTokens + a.maxTokens : 1),
       });
-      return whole(e.status, { ...headers(e.contentType), ...e.headers }, d.latencyMs, e.body);
+      return whole(e.status, { ...headersFor(ctx, d, e.contentType), ...e.headers }, d.latencyMs, e.body);
     }
     case 'request_too_large': {
       const e = wire.errorResponse('request_too_large', {
@@ -84,7 +77,7 @@ export function replyForDecision(
         limit: d.limit?.limit ?? d.rateLimit.limitTokens,
         requested: d.limit?.requested ?? a.promptTokens + a.maxTokens,
       });
-      return whole(e.status, { ...headers(e.contentType), ...e.headers }, d.latencyMs, e.body);
+      return whole(e.status, { ...headersFor(ctx, d, e.contentType), ...e.headers }, d.latencyMs, e.body);
     }
     default:
       break;
@@ -92,11 +85,11 @@ export function replyForDecision(
   const errorKind = ERROR_KIND[outcome as FaultOutcome];
   if (errorKind) {
     const e = wire.errorResponse(errorKind, { requestId: ctx.requestId, model: a.model, apiKey: a.apiKey });
-    return whole(e.status, { ...headers(e.contentType), ...e.headers }, d.latencyMs, e.body);
+    return whole(e.status, { ...headersFor(ctx, d, e.contentType), ...e.headers }, d.latencyMs, e.body);
   }
 
   // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
-  if (ctx.lite) return liteSuccess(ctx, a, d, headers);
+  if (ctx.lite) return liteSuccess(ctx, a, d);
   const perSeed = contentFor(ctx.config.seed);
   // Keyed by the attempt key when there is one (the same text whichever front or order): the same stream
   // as Rng.keyed(seed, `content/${key}`), without allocating one per answer.
@@ -114,7 +107,7 @@ export function replyForDecision(
       promptTokens: a.promptTokens,
       encodingFormat: extras.encodingFormat ?? 'float',
     });
-    return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
+    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), d.latencyMs, body);
   }
 
   const pool = perSeed.pool;
@@ -144,7 +137,7 @@ export function replyForDecision(
             completionTokens: d.completionTokens,
             finishReason,
           });
-    return brokenOrWhole(outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, body);
+    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), d.latencyMs, body);
   }
 
   const pieces = pool.take(content, d.completionTokens);
@@ -174,7 +167,7 @@ export function replyForDecision(
           includeUsage: a.includeUsage,
         });
   const lead = Math.max(0, events.findIndex(isContentDelta));
-  return streamReply(ctx, a, d, events, lead, pieces.length, headers(wire.SSE_CONTENT_TYPE));
+  return streamReply(ctx, a, d, events, lead, pieces.length, headersFor(ctx, d, wire.SSE_CONTENT_TYPE));
 }
 
 /** A stream, broken or whole as the decision says; `lead` events open it, then one per piece. */
@@ -272,15 +265,15 @@ function contentFor(seed: string): SeedContent {
  * whether a stream ended cleanly) and the timing, not the text: bodies shrink to their skeleton. The
  * decision, and so every number in a result, is the same as with full bodies.
  */
-function liteSuccess(
-  ctx: BuildContext,
-  a: ParsedAttempt,
-  d: Decision,
-  headers: (contentType: string) => Record<string, string>,
-): Reply {
+function liteSuccess(ctx: BuildContext, a: ParsedAttempt, d: Decision): Reply {
   const usage = `{"total_tokens":${a.promptTokens + d.completionTokens}}`;
   if (!a.stream || a.endpoint === 'embeddings') {
-    return brokenOrWhole(d.outcome, headers(wire.JSON_CONTENT_TYPE), d.latencyMs, `{"usage":${usage}}`);
+    return brokenOrWhole(
+      d.outcome,
+      headersFor(ctx, d, wire.JSON_CONTENT_TYPE),
+      d.latencyMs,
+      `{"usage":${usage}}`,
+    );
   }
   const n = d.completionTokens;
   const events: string[] = new Array(n + 3);
@@ -291,7 +284,7 @@ function liteSuccess(
       ? `data: {"type":"response.completed","response":{"usage":${usage}}}\n\n`
       : `data: {"usage":${usage}}\n\n`;
   events[n + 2] = wire.SSE_DONE;
-  return streamReply(ctx, a, d, events, 1, n, headers(wire.SSE_CONTENT_TYPE));
+  return streamReply(ctx, a, d, events, 1, n, headersFor(ctx, d, wire.SSE_CONTENT_TYPE));
 }
 
 const LITE_EVENT = 'data: {}\n\n';
@@ -299,6 +292,16 @@ const LITE_EVENT = 'data: {}\n\n';
 /** The events that carry one piece each (their gaps come from the decision's tokenGapsMs). */
 function isContentDelta(event: string): boolean {
   return event.includes('"delta":{"content"') || event.includes('"type":"response.output_text.delta"');
+}
+
+/** The usual headers of an answer (a plain function, not a closure per answer: this runs per request). */
+function headersFor(ctx: BuildContext, d: Decision, contentType: string): Record<string, string> {
+  return wire.responseHeadersOf(
+    ctx.requestId,
+    d.latencyMs,
+    contentType,
+    ctx.config.rateLimitHeaders ? d.rateLimit : undefined,
+  );
 }
 
 /** Replies are plain data that nobody mutates: the common end is shared rather than made per answer. */

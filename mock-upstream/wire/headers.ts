@@ -15,13 +15,22 @@ export interface ResponseHeaderOptions {
 
 /** The headers api.openai.com sends on every answer (success or error). */
 export function responseHeaders(o: ResponseHeaderOptions): Record<string, string> {
-  const processingMs = String(Math.max(0, Math.round(o.processingMs)));
-  const r = o.rateLimit;
+  return responseHeadersOf(o.requestId, o.processingMs, o.contentType, o.rateLimit);
+}
+
+/** `responseHeaders` with positional arguments (no options object per answer). */
+export function responseHeadersOf(
+  requestId: string,
+  processingMsRaw: number,
+  contentType: string,
+  r: RateLimitSnapshot | undefined,
+): Record<string, string> {
+  const processingMs = String(Math.max(0, Math.round(processingMsRaw)));
   // One literal per shape (no merging): this runs for every answer the HTTP front sends.
   if (!r) {
     return {
-      'content-type': o.contentType,
-      'x-request-id': o.requestId,
+      'content-type': contentType,
+      'x-request-id': requestId,
       'openai-processing-ms': processingMs,
       'openai-version': '2020-10-01',
       'openai-organization': 'squall-mock',
@@ -29,8 +38,8 @@ export function responseHeaders(o: ResponseHeaderOptions): Record<string, string
     };
   }
   return {
-    'content-type': o.contentType,
-    'x-request-id': o.requestId,
+    'content-type': contentType,
+    'x-request-id': requestId,
     'openai-processing-ms': processingMs,
     'openai-version': '2020-10-01',
     'openai-organization': 'squall-mock',

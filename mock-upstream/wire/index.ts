@@ -37,6 +37,7 @@ export {
   type ResponseHeaderOptions,
   rateLimitHeaders,
   responseHeaders,
+  responseHeadersOf,
   retryAfterHeaders,
   SSE_CONTENT_TYPE,
 } from './headers.ts';
