@@ -137,7 +137,9 @@ export function replyForDecision(
             completionTokens: d.completionTokens,
             finishReason,
           });
-    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), d.latencyMs, body);
+    // Ids, numbers and pool text are ASCII: with an ASCII model name the length in bytes is the length.
+    const bytes = pool.ascii && isAscii(a.model) && a.endpoint !== 'responses' ? body.length : undefined;
+    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), d.latencyMs, body, bytes);
   }
 
   const pieces = pool.take(content, d.completionTokens);
@@ -324,6 +326,7 @@ function brokenOrWhole(
   headers: Record<string, string>,
   delayMs: number,
   body: string,
+  bytes?: number,
 ): Reply {
   if (outcome === 'malformed')
     return whole(200, headers, delayMs, body.slice(0, Math.floor(body.length / 2)));
@@ -337,5 +340,25 @@ function brokenOrWhole(
       end: { kind: 'destroy' },
     };
   }
-  return whole(200, headers, delayMs, body);
+  if (bytes === undefined) return whole(200, headers, delayMs, body);
+  return {
+    kind: 'response',
+    status: 200,
+    headers,
+    headerDelayMs: delayMs,
+    parts: [{ delayMs: 0, data: body, bytes }],
+    end: END,
+  };
+}
+
+const asciiModels = new Map<string, boolean>();
+/** Memoised per model name (bounded: a run has a handful). */
+function isAscii(model: string): boolean {
+  let ascii = asciiModels.get(model);
+  if (ascii === undefined) {
+    ascii = /^[\x00-\x7f]*$/.test(model);
+    if (asciiModels.size >= 256) asciiModels.clear();
+    asciiModels.set(model, ascii);
+  }
+  return ascii;
 }

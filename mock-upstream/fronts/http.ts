@@ -189,7 +189,7 @@ function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, cloc
     if ((part?.delayMs ?? 0) <= 0) {
       const body = part?.data ?? '';
       // A Reply's headers are made for this one answer: adding the length in place saves a copy per request.
-      reply.headers['content-length'] = String(Buffer.byteLength(body));
+      reply.headers['content-length'] = String(part?.bytes ?? Buffer.byteLength(body));
       res.writeHead(reply.status, reply.headers);
       res.end(body);
       return;

@@ -83,11 +83,14 @@ export class TokenPool {
   private openings: string[] | undefined;
   /** No text cut from this pool needs JSON escaping (plain words and punctuation): bodies embed it as is. */
   readonly jsonSafe: boolean;
+  /** Every text cut from this pool is printable ASCII (one byte per character). */
+  readonly ascii: boolean;
 
   constructor(rng: Rng, size = 8192) {
     this.pieces = synthTokens(rng, size);
     this.joined = this.pieces.join('');
     this.jsonSafe = JSON.stringify(this.joined) === `"${this.joined}"`;
+    this.ascii = /^[\x20-\x7e]*$/.test(this.joined);
     this.offsets = new Int32Array(size + 1);
     for (let i = 0; i < size; i++) this.offsets[i + 1] = this.offsets[i]! + this.pieces[i]!.length;
   }
