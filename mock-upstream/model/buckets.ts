@@ -207,6 +207,8 @@ export class RateLimits {
   /** The limits that apply to a key: defaults, then the per-key entry, then a phase override. */
   limitsFor(apiKey: string, override?: Partial<RateLimitConfig>): RateLimitConfig {
     const perKey = this.byKey[apiKey];
+    // The usual case, without a new object per attempt (callers only read it).
+    if (override === undefined && perKey === undefined) return this.defaults;
     return {
       requestsPerMin: override?.requestsPerMin ?? perKey?.requestsPerMin ?? this.defaults.requestsPerMin,
       tokensPerMin: override?.tokensPerMin ?? perKey?.tokensPerMin ?? this.defaults.tokensPerMin,

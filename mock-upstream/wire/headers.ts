@@ -44,14 +44,29 @@ export function responseHeadersOf(
     'openai-version': '2020-10-01',
     'openai-organization': 'squall-mock',
     'access-control-expose-headers': 'X-Request-ID',
-    'x-ratelimit-limit-requests': count(r.limitRequests),
-    'x-ratelimit-limit-tokens': count(r.limitTokens),
+    'x-ratelimit-limit-requests': limitRequests.of(r.limitRequests),
+    'x-ratelimit-limit-tokens': limitTokens.of(r.limitTokens),
     'x-ratelimit-remaining-requests': count(r.remainingRequests),
     'x-ratelimit-remaining-tokens': count(r.remainingTokens),
     'x-ratelimit-reset-requests': resetDuration(r.resetRequestsMs),
     'x-ratelimit-reset-tokens': resetDuration(r.resetTokensMs),
   };
 }
+
+/** The last number written and its text: limits rarely change, and large ones are not cached by V8. */
+class LastCount {
+  private n = Number.NaN;
+  private text = '';
+  of(n: number): string {
+    if (n !== this.n) {
+      this.n = n;
+      this.text = count(n);
+    }
+    return this.text;
+  }
+}
+const limitRequests = new LastCount();
+const limitTokens = new LastCount();
 
 const count = (n: number): string => String(Math.max(0, Math.floor(n)));
 
