@@ -68,7 +68,7 @@ export function replyForDecision(
         used: d.limit?.used ?? (byTokens ? snap.limitTokens - snap.remainingTokens : snap.limitRequests),
         requested: d.limit?.requested ?? (byTokens ? a.promptTokens + a.maxTokens : 1),
       });
-      return whole(e.status, { ...headersFor(ctx, d, e.contentType), ...e.headers }, d.latencyMs, e.body);
+      return errorReply(ctx, d, e);
     }
     case 'request_too_large': {
       const e = wire.errorResponse('request_too_large', {
@@ -77,7 +77,7 @@ export function replyForDecision(
         limit: d.limit?.limit ?? d.rateLimit.limitTokens,
         requested: d.limit?.requested ?? a.promptTokens + a.maxTokens,
       });
-      return whole(e.status, { ...headersFor(ctx, d, e.contentType), ...e.headers }, d.latencyMs, e.body);
+      return errorReply(ctx, d, e);
     }
     default:
       break;
@@ -85,7 +85,7 @@ export function replyForDecision(
   const errorKind = ERROR_KIND[outcome as FaultOutcome];
   if (errorKind) {
     const e = wire.errorResponse(errorKind, { requestId: ctx.requestId, model: a.model, apiKey: a.apiKey });
-    return whole(e.status, { ...headersFor(ctx, d, e.contentType), ...e.headers }, d.latencyMs, e.body);
+    return errorReply(ctx, d, e);
   }
 
   // A success, possibly broken on the way (malformed, reset_mid_body, stream faults).
@@ -294,6 +294,18 @@ const LITE_EVENT = 'data: {}\n\n';
 /** The events that carry one piece each (their gaps come from the decision's tokenGapsMs). */
 function isContentDelta(event: string): boolean {
   return event.includes('"delta":{"content"') || event.includes('"type":"response.output_text.delta"');
+}
+
+/** An error answer; a skeleton one also carries the error's fields (see Reply.error). */
+function errorReply(ctx: BuildContext, d: Decision, e: wire.WireErrorResponse): Reply {
+  const reply = whole(
+    e.status,
+    Object.assign(headersFor(ctx, d, e.contentType), e.headers),
+    d.latencyMs,
+    e.body,
+  );
+  if (ctx.lite && e.fields && reply.kind === 'response') reply.error = e.fields;
+  return reply;
 }
 
 /** The usual headers of an answer (a plain function, not a closure per answer: this runs per request). */

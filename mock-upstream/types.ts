@@ -225,6 +225,11 @@ export type Reply =
       parts: BodyPart[];
       /** After the last part: finish, destroy the connection, or hold it open then destroy. */
       end: { kind: 'end' } | { kind: 'destroy' } | { kind: 'hang'; ms: number };
+      /**
+       * Skeleton replies only (the simulator's direct transport): the API error the body carries, so the
+       * client side need not parse it back. Fronts ignore it.
+       */
+      error?: { type: string; code: string | null; message: string };
     }
   /** Destroy the connection without a response, after a delay. */
   | { kind: 'reset'; delayMs: number }

@@ -76,6 +76,8 @@ export interface WireErrorResponse {
    * body): a faithful front sends them without the openai-* / x-ratelimit-* headers.
    */
   origin: 'api' | 'edge';
+  /** What the JSON body says, for an API error (the simulator's direct transport reads this, not the body). */
+  fields?: OpenAIErrorFields;
 }
 
 export interface OpenAIErrorFields {
@@ -160,13 +162,10 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
     status: number,
     fields: OpenAIErrorFields,
     headers: Record<string, string> = {},
-  ): WireErrorResponse => ({
-    status,
-    contentType: JSON_CONTENT_TYPE,
-    body: openAIErrorBody({ ...fields, message: ctx.message ?? fields.message }),
-    headers,
-    origin: 'api',
-  });
+  ): WireErrorResponse => {
+    const f = ctx.message === undefined ? fields : { ...fields, message: ctx.message };
+    return { status, contentType: JSON_CONTENT_TYPE, body: openAIErrorBody(f), headers, origin: 'api', fields: f };
+  };
   const model = ctx.model ?? 'unknown';
   const route = `${ctx.method ?? 'POST'} ${ctx.path ?? '/'}`;
   switch (kind) {

@@ -51,6 +51,18 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
     const timedOut = await waitFor(clock, waitMs, options.timeoutMs, options.signal);
     if (timedOut) return { kind: 'network', error: 'timeout', message: timedOut, model };
     if (broken || reply.kind !== 'response') return broken!;
+    if (reply.error?.message) {
+      // What interpretAnswer would read back out of the JSON body, without parsing it.
+      return {
+        kind: 'response',
+        status: reply.status,
+        headers: reply.headers,
+        model,
+        errorType: reply.error.type,
+        errorCode: reply.error.code,
+        errorMessage: reply.error.message,
+      };
+    }
     const text = reply.parts.length === 1 ? reply.parts[0]!.data : reply.parts.map((p) => p.data).join('');
     return interpretAnswer(reply.status, reply.headers, text, req, model);
   };
