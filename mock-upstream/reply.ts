@@ -298,20 +298,14 @@ function isContentDelta(event: string): boolean {
 
 /** An error answer; a skeleton one also carries the error's fields (see Reply.error). */
 function errorReply(ctx: BuildContext, d: Decision, e: wire.WireErrorResponse): Reply {
-  const headers = Object.assign(headersFor(ctx, d, e.contentType), e.headers);
-  // A skeleton reply hands the client the error's fields; its body stays empty (nobody reads it).
-  if (ctx.lite && e.fields?.message) {
-    return {
-      kind: 'response',
-      status: e.status,
-      headers,
-      headerDelayMs: d.latencyMs,
-      parts: [{ delayMs: 0, data: '' }],
-      end: END,
-      error: e.fields,
-    };
-  }
-  return whole(e.status, headers, d.latencyMs, e.body);
+  const reply = whole(
+    e.status,
+    Object.assign(headersFor(ctx, d, e.contentType), e.headers),
+    d.latencyMs,
+    e.body,
+  );
+  if (ctx.lite && e.fields && reply.kind === 'response') reply.error = e.fields;
+  return reply;
 }
 
 /** The usual headers of an answer (a plain function, not a closure per answer: this runs per request). */
