@@ -164,7 +164,14 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
     headers: Record<string, string> = {},
   ): WireErrorResponse => {
     const f = ctx.message === undefined ? fields : { ...fields, message: ctx.message };
-    return { status, contentType: JSON_CONTENT_TYPE, body: openAIErrorBody(f), headers, origin: 'api', fields: f };
+    return {
+      status,
+      contentType: JSON_CONTENT_TYPE,
+      body: openAIErrorBody(f),
+      headers,
+      origin: 'api',
+      fields: f,
+    };
   };
   const model = ctx.model ?? 'unknown';
   const route = `${ctx.method ?? 'POST'} ${ctx.path ?? '/'}`;
