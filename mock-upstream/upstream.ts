@@ -83,6 +83,9 @@ export class Upstream {
     if (!shared) return this.handle(raw, nowMs);
     const p = this.prepare(raw, nowMs);
     if ('kind' in p) return p;
+    // Replies are built when the store answers, in whatever order that is: key the text by the request id
+    // (drawn in arrival order) rather than drawing it from the sequential stream.
+    p.ctx.content = undefined;
     return this.model.decideShared(p.attempt, nowMs, shared, p.ctx.requestId).then(
       (decision) => {
         this.onDecision?.(p.attempt, decision);

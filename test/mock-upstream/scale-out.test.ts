@@ -10,6 +10,8 @@ import { UpstreamModel } from '../../mock-upstream/model/model.ts';
 import { applyBucketOp, type BucketOp, InMemorySharedBuckets } from '../../mock-upstream/shared/ops.ts';
 import { RedisBuckets } from '../../mock-upstream/shared/redis.ts';
 import { parseStartTime } from '../../mock-upstream/shared/start-time.ts';
+import type { Reply } from '../../mock-upstream/types.ts';
+import { Upstream } from '../../mock-upstream/upstream.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { chatAttempt, upstreamConfig } from './model/fixtures.ts';
 
@@ -146,6 +148,43 @@ describe('shared buckets decide what one in-memory RateLimits decides', () => {
     }
     // The sequence exercised faults, both 429 kinds and success, or the comparison proved little.
     expect([...outcomes].sort()).toEqual(expect.arrayContaining(['429', '500', 'ok']));
+  });
+
+  it('over shared buckets, answers are the same bytes whatever order the store answers in', async () => {
+    const config = upstreamConfig({ models: ['gpt-4o-mini'], latency: { kind: 'fixed', ms: 0 } });
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const bodies = async (reverse: boolean) => {
+      const inner = new InMemorySharedBuckets(config.rateLimits);
+      // A store whose answers come back in reverse order of the requests (or in order).
+      const held: Array<() => void> = [];
+      const buckets = {
+        label: 'test',
+        close: async () => {},
+        apply: (op: BucketOp) =>
+          new Promise<ReturnType<typeof applyBucketOp>>((resolve) => {
+            held.push(() => resolve(applyBucketOp(inner.limits, op)));
+          }),
+      };
+      const u = new Upstream(config, { startMs: 0, sharedBuckets: buckets });
+      const replies = Array.from({ length: 5 }, () =>
+        u.respond(
+          {
+            method: 'POST',
+            path: '/v1/chat/completions',
+            headers: { authorization: 'Bearer sk-a' },
+            bodyText: body,
+          },
+          10,
+        ),
+      );
+      for (const release of reverse ? held.reverse() : held) release();
+      return (await Promise.all(replies)).map((r: Reply) =>
+        r.kind === 'response' ? r.parts[0]!.data : r.kind,
+      );
+    };
+    const inOrder = await bodies(false);
+    expect(new Set(inOrder).size).toBe(5);
+    expect(await bodies(true)).toEqual(inOrder);
   });
 
   it('parses --start-time as epoch ms or zoned ISO and refuses a time without a zone', () => {
