@@ -62,6 +62,7 @@ export function replyForDecision(
       const byTokens = d.limitedBy === 'tokens';
       const e = wire.errorResponse(byTokens ? 'rate_limit_tokens' : 'rate_limit_requests', {
         requestId: ctx.requestId,
+        fieldsOnly: ctx.lite === true,
         model: a.model,
         retryAfterMs: d.retryAfterMs ?? 1000,
         limit: d.limit?.limit ?? (byTokens ? snap.limitTokens : snap.limitRequests),
@@ -73,6 +74,7 @@ export function replyForDecision(
     case 'request_too_large': {
       const e = wire.errorResponse('request_too_large', {
         requestId: ctx.requestId,
+        fieldsOnly: ctx.lite === true,
         model: a.model,
         limit: d.limit?.limit ?? d.rateLimit.limitTokens,
         requested: d.limit?.requested ?? a.promptTokens + a.maxTokens,
@@ -84,7 +86,12 @@ export function replyForDecision(
   }
   const errorKind = ERROR_KIND[outcome as FaultOutcome];
   if (errorKind) {
-    const e = wire.errorResponse(errorKind, { requestId: ctx.requestId, model: a.model, apiKey: a.apiKey });
+    const e = wire.errorResponse(errorKind, {
+      requestId: ctx.requestId,
+      model: a.model,
+      apiKey: a.apiKey,
+      fieldsOnly: ctx.lite === true,
+    });
     return errorReply(ctx, d, e);
   }
 

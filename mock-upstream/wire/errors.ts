@@ -63,6 +63,11 @@ export interface ErrorContext {
   requestId: string;
   path?: string;
   method?: string;
+  /**
+   * Leave an API error's JSON body empty: the simulator's skeleton replies hand the client `fields`
+   * instead, and writing a body per failed attempt nobody reads showed in its profile.
+   */
+  fieldsOnly?: boolean;
 }
 
 export interface WireErrorResponse {
@@ -167,7 +172,7 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
     return {
       status,
       contentType: JSON_CONTENT_TYPE,
-      body: openAIErrorBody(f),
+      body: ctx.fieldsOnly && f.message ? '' : openAIErrorBody(f),
       headers,
       origin: 'api',
       fields: f,
