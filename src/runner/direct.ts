@@ -9,6 +9,7 @@ import {
 import type { Clock } from '../sim/clock.ts';
 import { syntheticPrompt } from '../strategies/prompt.ts';
 import type { AttemptOptions, AttemptOutcome, LogicalRequest, SendAttempt } from '../strategies/types.ts';
+import { onAbort } from '../util/abort.ts';
 import { attemptKey, interpretAnswer } from './transport.ts';
 
 /**
@@ -150,14 +151,15 @@ function waitFor(
   const limit = timeoutMs !== undefined && timeoutMs < ms ? timeoutMs : undefined;
   if (ms <= 0 && limit === undefined) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      resolve('aborted by the caller');
-    };
     const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      undo?.();
       resolve(limit !== undefined ? `no answer within ${timeoutMs} ms` : undefined);
     }, limit ?? ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const undo = signal
+      ? onAbort(signal, () => {
+          clock.clearTimeout(timer);
+          resolve('aborted by the caller');
+        })
+      : undefined;
   });
 }

@@ -1,4 +1,5 @@
 import { SquallError } from '../errors.ts';
+import { onAbort } from '../util/abort.ts';
 
 /** A timer handle; opaque to callers. */
 export interface TimerHandle {
@@ -21,15 +22,16 @@ export interface Clock {
 function sleepOn(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clock.clearTimeout(handle);
-      reject(signal!.reason);
-    };
     const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      undo?.();
       resolve();
     }, delayMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const undo = signal
+      ? onAbort(signal, () => {
+          clock.clearTimeout(handle);
+          reject(signal.reason);
+        })
+      : undefined;
   });
 }
 

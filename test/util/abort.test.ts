@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { onAbort } from '../../src/util/abort.ts';
+
+describe('onAbort', () => {
+  it('calls every callback still registered, once, in the order added; undone ones are skipped', () => {
+    const ac = new AbortController();
+    const calls: string[] = [];
+    onAbort(ac.signal, () => calls.push('a'));
+    const undoB = onAbort(ac.signal, () => calls.push('b'));
+    onAbort(ac.signal, () => calls.push('c'));
+    undoB();
+    ac.abort();
+    ac.abort();
+    expect(calls).toEqual(['a', 'c']);
+  });
+
+  it('keeps signals apart, and a callback may register another on a different signal', () => {
+    const one = new AbortController();
+    const two = new AbortController();
+    const calls: string[] = [];
+    onAbort(one.signal, () => {
+      calls.push('one');
+      onAbort(two.signal, () => calls.push('two, registered from one'));
+    });
+    onAbort(two.signal, () => calls.push('two'));
+    one.abort();
+    expect(calls).toEqual(['one']);
+    two.abort();
+    expect(calls).toEqual(['one', 'two', 'two, registered from one']);
+  });
+});
