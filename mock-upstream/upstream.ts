@@ -366,7 +366,7 @@ export interface ParsedBody extends BodyExtras {
 }
 
 type BodyEndpoint = 'chat.completions' | 'embeddings' | 'responses';
-/** Bodies remembered per endpoint, and the longest remembered: at most ~1.5 MB of text per endpoint. */
+/** Bodies remembered per endpoint, and the longest remembered: at most 512K characters per endpoint. */
 const PARSE_CACHE_ENTRIES = 128;
 const PARSE_CACHE_MAX_CHARS = 4096;
 
