@@ -175,6 +175,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/**
+ * Immediate answers decided in one turn of the event loop are written together, right after it (a
+ * setImmediate), rather than each as soon as it is decided. The client is on the same machine (loopback
+ * is what the mock is for), and back-to-back writes find it awake instead of waking it once per answer:
+ * under load that costs the server less CPU per request (bench/mock-throughput.ts: about 15% more
+ * requests per second). An answer waits at most for the rest of its turn's requests to be decided.
+ */
+let pendingEnds: Array<{ res: ServerResponse; body: string }> = [];
+function endSoon(res: ServerResponse, body: string): void {
+  if (pendingEnds.length === 0) setImmediate(flushEnds);
+  pendingEnds.push({ res, body });
+}
+function flushEnds(): void {
+  const due = pendingEnds;
+  pendingEnds = [];
+  // A client that went away meanwhile: end() on a destroyed response is a no-op.
+  for (const { res, body } of due) res.end(body);
+}
+
 /** Plays a Reply onto a node response, on the clock; clears its timers if the client goes away. */
 function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, clock: Clock): void {
   const socket = req.socket;
@@ -191,7 +210,7 @@ function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, cloc
       // A Reply's headers are made for this one answer: adding the length in place saves a copy per request.
       reply.headers['content-length'] = String(part?.bytes ?? Buffer.byteLength(body));
       res.writeHead(reply.status, reply.headers);
-      res.end(body);
+      endSoon(res, body);
       return;
     }
   }
