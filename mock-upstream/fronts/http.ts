@@ -190,8 +190,15 @@ function endSoon(res: ServerResponse, body: string): void {
 function flushEnds(): void {
   const due = pendingEnds;
   pendingEnds = [];
-  // A client that went away meanwhile: end() on a destroyed response is a no-op.
-  for (const { res, body } of due) res.end(body);
+  for (const { res, body } of due) {
+    // A client that went away meanwhile has nothing to receive.
+    if (res.destroyed) continue;
+    try {
+      res.end(body);
+    } catch {
+      // One failed write must not strand the rest of the batch; node has already closed that connection.
+    }
+  }
 }
 
 /** Plays a Reply onto a node response, on the clock; clears its timers if the client goes away. */
