@@ -1,8 +1,8 @@
 /**
  * The real openai SDK adapter in simulated time, against one built-in strategy on the same scenario: the
  * per-strategy throughput ratio of issue 4 (goal: SDK within 3x), quicker to iterate on than
- * bench/sim-throughput.ts, whose scenario (2,000 rpm, 429 storm from 20 min, flapping, brownouts) this
- * restates. Prints a hash of each strategy's summary, so a speed-up can be checked to leave the results
+ * bench/sim-throughput.ts, on the same scenario (bench/article-plan.ts: 2,000 rpm, 429 storm from 20 min,
+ * flapping, brownouts). Prints a hash of each strategy's summary, so a speed-up can be checked to leave the results
  * byte-identical (same seed, same summary).
  *
  * A third row, `sdk-alone`, runs the same adapter and SDK over the same requests with no simulator at all:
@@ -17,13 +17,13 @@
 import { createHash } from 'node:crypto';
 import { Upstream } from '../mock-upstream/upstream.ts';
 import { type Plan, runExperiment } from '../src/runner/experiment.ts';
-import { upstreamConfigFrom } from '../src/scenario/upstream-schema.ts';
 import { RealClock } from '../src/sim/clock.ts';
 import { Rng } from '../src/sim/rng.ts';
 import { buildStrategy } from '../src/strategies/build.ts';
 import { syntheticPrompt } from '../src/strategies/prompt.ts';
 import type { StrategyContext } from '../src/strategies/types.ts';
-import { createTraffic, DEFAULT_API_KEY, DEFAULT_MIX } from '../src/traffic/index.ts';
+import { createTraffic, DEFAULT_API_KEY } from '../src/traffic/index.ts';
+import { articlePlan } from './article-plan.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -51,59 +51,7 @@ const BUILTINS: Record<string, object> = {
 const SDK = { name: 'real-openai-sdk', adapter: { type: 'openai-sdk' } };
 
 function plan(durationMin: number, strategy: object, sdk: boolean): Plan {
-  return {
-    name: 'article-load-test',
-    content: 'bench',
-    seed: '2000rpm',
-    durationMs: durationMin * 60_000,
-    drainMs: 120_000,
-    requestDeadlineMs: 300_000,
-    traffic: {
-      model: 'open',
-      arrivals: { kind: 'constant', ratePerSec: 2000 / 60 },
-      mix: {
-        ...DEFAULT_MIX,
-        users: { count: 1000 },
-        features: [
-          { name: 'chat', weight: 3 },
-          { name: 'search', weight: 1 },
-        ],
-      },
-    },
-    upstream: upstreamConfigFrom('2000rpm', {
-      rate_limits: { requests_per_min: 3000, tokens_per_min: 5_000_000 },
-      latency: { median: '800ms', p99: '6s' },
-      capacity: { max_concurrent: 400, max_queue: 800 },
-      phases: [
-        {
-          name: 'singles-day-storm',
-          start: '20m',
-          end: '50m',
-          rate_limits: { requests_per_min: 1200 },
-          ramp_up: '2m',
-          faults: { '503': 0.05 },
-        },
-        {
-          name: 'flapping',
-          start: '70m',
-          end: '90m',
-          faults: { '500': 0.5 },
-          flap: { on: '30s', off: '90s' },
-        },
-      ],
-      incidents: [
-        { name: 'brownout', mtbf: '30m', mttr: '2m', horizon: '2h', faults: { '500': 0.3, timeout: 0.02 } },
-      ],
-    }),
-    strategies: [
-      {
-        name: (strategy as { name: string }).name,
-        usesGlobals: sdk,
-        build: () => buildStrategy(strategy),
-      },
-    ],
-    reproduce: 'node bench/sdk-sim.ts',
-  };
+  return articlePlan(durationMin, [strategy], sdk, 'node bench/sdk-sim.ts');
 }
 
 async function measure(minutes: number, strategy: object, sdk: boolean) {

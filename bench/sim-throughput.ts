@@ -8,10 +8,10 @@
  *
  *   node bench/sim-throughput.ts [--minutes 120] [--sdk-minutes 20] [--workers N (1: one after another)]
  */
-import { type Plan, parallelismOf, runExperiment } from '../src/runner/experiment.ts';
-import { upstreamConfigFrom } from '../src/scenario/upstream-schema.ts';
-import { buildStrategy } from '../src/strategies/build.ts';
-import { DEFAULT_MIX } from '../src/traffic/index.ts';
+import { parallelismOf, runExperiment } from '../src/runner/experiment.ts';
+import { articlePlan } from './article-plan.ts';
+
+const REPRODUCE = 'node bench/sim-throughput.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number | undefined) => {
@@ -50,63 +50,7 @@ const STRATEGIES = [
   },
 ];
 
-function plan(durationMin: number, strategies: object[], sdk: boolean): Plan {
-  return {
-    name: 'article-load-test',
-    content: 'bench',
-    seed: '2000rpm',
-    durationMs: durationMin * 60_000,
-    drainMs: 120_000,
-    requestDeadlineMs: 300_000,
-    traffic: {
-      model: 'open',
-      arrivals: { kind: 'constant', ratePerSec: 2000 / 60 },
-      mix: {
-        ...DEFAULT_MIX,
-        users: { count: 1000 },
-        features: [
-          { name: 'chat', weight: 3 },
-          { name: 'search', weight: 1 },
-        ],
-      },
-    },
-    // The article's 429 storm, plus the random brownouts of a realistic week.
-    upstream: upstreamConfigFrom('2000rpm', {
-      rate_limits: { requests_per_min: 3000, tokens_per_min: 5_000_000 },
-      latency: { median: '800ms', p99: '6s' },
-      capacity: { max_concurrent: 400, max_queue: 800 },
-      phases: [
-        {
-          name: 'singles-day-storm',
-          start: '20m',
-          end: '50m',
-          rate_limits: { requests_per_min: 1200 },
-          ramp_up: '2m',
-          faults: { '503': 0.05 },
-        },
-        {
-          name: 'flapping',
-          start: '70m',
-          end: '90m',
-          faults: { '500': 0.5 },
-          flap: { on: '30s', off: '90s' },
-        },
-      ],
-      incidents: [
-        { name: 'brownout', mtbf: '30m', mttr: '2m', horizon: '2h', faults: { '500': 0.3, timeout: 0.02 } },
-      ],
-    }),
-    strategies: strategies.map((s) => ({
-      name: (s as { name: string }).name,
-      usesGlobals: sdk,
-      build: () => buildStrategy(s),
-      spec: { config: s },
-    })),
-    reproduce: 'node bench/sim-throughput.ts',
-  };
-}
-
-const builtins = plan(minutes, STRATEGIES, false);
+const builtins = articlePlan(minutes, STRATEGIES, false, REPRODUCE);
 const { workers: threads } = parallelismOf(builtins, workers !== undefined ? { workers } : {});
 const t0 = performance.now();
 const result = await runExperiment(builtins, workers !== undefined ? { workers } : {});
@@ -139,7 +83,7 @@ console.log(
 // from the run above: side by side, each strategy's wall time also holds its sibling's contention (and
 // that of whatever else the machine runs) and the workers' heap limits, which would flatter the SDK.
 const perStrategy = async (strategies: object[], sdk: boolean) => {
-  const r = await runExperiment(plan(sdkMinutes, strategies, sdk), { workers: 1 });
+  const r = await runExperiment(articlePlan(sdkMinutes, strategies, sdk, REPRODUCE), { workers: 1 });
   const requests = r.strategies.reduce((n, s) => n + s.summary.requests.offered, 0);
   const ms = r.strategies.reduce((n, s) => n + s.wall.wallMs, 0);
   return { requests, ms, rate: requests / (ms / 1000) };
