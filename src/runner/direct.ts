@@ -10,7 +10,7 @@ import type { Clock } from '../sim/clock.ts';
 import { syntheticPrompt } from '../strategies/prompt.ts';
 import type { AttemptOptions, AttemptOutcome, LogicalRequest, SendAttempt } from '../strategies/types.ts';
 import { onAbort } from '../util/abort.ts';
-import { attemptKey, interpretAnswer } from './transport.ts';
+import { attemptKey, errorOutcome, interpretAnswer } from './transport.ts';
 
 /**
  * The simulated-time transport for squall's own policies: one attempt straight into the upstream model,
@@ -52,18 +52,8 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
     const timedOut = await waitFor(clock, waitMs, options.timeoutMs, options.signal);
     if (timedOut) return { kind: 'network', error: 'timeout', message: timedOut, model };
     if (broken || reply.kind !== 'response') return broken!;
-    if (reply.error?.message) {
-      // What interpretAnswer would read back out of the JSON body, without parsing it.
-      return {
-        kind: 'response',
-        status: reply.status,
-        headers: reply.headers,
-        model,
-        errorType: reply.error.type,
-        errorCode: reply.error.code,
-        errorMessage: reply.error.message,
-      };
-    }
+    // A skeleton error reply carries what interpretAnswer would read back out of its JSON body.
+    if (reply.error?.message) return errorOutcome(reply.status, reply.headers, model, reply.error, '');
     const text = reply.parts.length === 1 ? reply.parts[0]!.data : reply.parts.map((p) => p.data).join('');
     return interpretAnswer(reply.status, reply.headers, text, req, model);
   };

@@ -152,20 +152,34 @@ export function interpretAnswer(
     const usageTokens = body.usage?.total_tokens;
     return { kind: 'response', status: res.status, headers, model, ...(usageTokens ? { usageTokens } : {}) };
   }
-  let error: { type?: string | null; code?: string | null; message?: string } | undefined;
+  let error: ApiError | undefined;
   try {
-    error = (JSON.parse(text) as { error?: typeof error }).error;
+    error = (JSON.parse(text) as { error?: ApiError }).error;
   } catch {
     // Edge pages (HTML 502/504) are not JSON: that is the point of them.
   }
+  return errorOutcome(res.status, headers, model, error, text);
+}
+
+/** The `error` object of an OpenAI error body. */
+export type ApiError = { type?: string | null; code?: string | null; message?: string };
+
+/** A non-2xx answer as policies see it: the error's type, code and message, or the body's start. */
+export function errorOutcome(
+  status: number,
+  headers: Record<string, string>,
+  model: string,
+  error: ApiError | undefined,
+  text: string,
+): AttemptOutcome {
   return {
     kind: 'response',
-    status: res.status,
+    status,
     headers,
     model,
     errorType: error?.type ?? null,
     errorCode: error?.code ?? null,
-    ...(error?.message ? { errorMessage: error.message } : { errorMessage: text.slice(0, 200) }),
+    errorMessage: error?.message ? error.message : text.slice(0, 200),
   };
 }
 
