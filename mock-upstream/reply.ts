@@ -328,13 +328,20 @@ function headersFor(ctx: BuildContext, d: Decision, contentType: string): Record
 /** Replies are plain data that nobody mutates: the common end is shared rather than made per answer. */
 const END: { kind: 'end' } = Object.freeze({ kind: 'end' });
 
-function whole(status: number, headers: Record<string, string>, delayMs: number, body: string): Reply {
+/** `bytes`: the body's UTF-8 length, when the builder knows it (see BodyPart). */
+function whole(
+  status: number,
+  headers: Record<string, string>,
+  delayMs: number,
+  body: string,
+  bytes?: number,
+): Reply {
   return {
     kind: 'response',
     status,
     headers,
     headerDelayMs: delayMs,
-    parts: [{ delayMs: 0, data: body }],
+    parts: [bytes === undefined ? { delayMs: 0, data: body } : { delayMs: 0, data: body, bytes }],
     end: END,
   };
 }
@@ -359,15 +366,7 @@ function brokenOrWhole(
       end: { kind: 'destroy' },
     };
   }
-  if (bytes === undefined) return whole(200, headers, delayMs, body);
-  return {
-    kind: 'response',
-    status: 200,
-    headers,
-    headerDelayMs: delayMs,
-    parts: [{ delayMs: 0, data: body, bytes }],
-    end: END,
-  };
+  return whole(200, headers, delayMs, body, bytes);
 }
 
 const asciiModels = new Map<string, boolean>();
