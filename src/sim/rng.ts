@@ -92,25 +92,7 @@ export class Rng {
     const sigma = p99 > median ? Math.log(p99 / median) / 2.326_347_874 : 0;
     return median * Math.exp(sigma * this.normal());
   }
-
-  /** n lowercase hex digits: 32 bits per draw, two digits per table lookup (ids are made per request). */
-  hex(n: number): string {
-    let s = '';
-    let i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const u = (this.next() * 4294967296) >>> 0;
-      s +=
-        HEX_PAIRS[u >>> 24]! +
-        HEX_PAIRS[(u >>> 16) & 255]! +
-        HEX_PAIRS[(u >>> 8) & 255]! +
-        HEX_PAIRS[u & 255]!;
-    }
-    for (; i < n; i++) s += HEX_PAIRS[(this.next() * 16) | 0]![1];
-    return s;
-  }
 }
-
-const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * `Rng.keyed(seed, prefix + key)` for a stream of keys, without allocating: the (seed, prefix) part is

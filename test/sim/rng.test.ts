@@ -11,16 +11,6 @@ describe('Rng', () => {
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs);
   });
 
-  it('hex gives n lowercase hex digits, evenly spread', () => {
-    const rng = new Rng('hex');
-    for (const n of [0, 1, 7, 8, 9, 32, 48]) expect(rng.hex(n)).toMatch(new RegExp(`^[0-9a-f]{${n}}$`));
-    const counts = new Map<string, number>();
-    for (const ch of rng.hex(160_000)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-    expect(counts.size).toBe(16);
-    // 10,000 expected per digit; 5 sigma is ~490.
-    for (const n of counts.values()) expect(Math.abs(n - 10_000)).toBeLessThan(500);
-  });
-
   it('KeyedStreams.at(key) is the stream of Rng.keyed(seed, prefix + key), for any key order', () => {
     const streams = new KeyedStreams('seed-7', 'content/');
     for (const key of ['req_1', 'abc#2', '', 'ünïcødé', 'req_1']) {

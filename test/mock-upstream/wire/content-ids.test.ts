@@ -54,6 +54,19 @@ describe('synthEmbedding', () => {
 });
 
 describe('ids', () => {
+  it('hex ids (request, response, message) are lowercase hex digits, evenly spread', () => {
+    const rng = new Rng('hex');
+    expect(requestId(rng)).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(responseId(rng)).toMatch(/^resp_[0-9a-f]{48}$/);
+    expect(messageItemId(rng)).toMatch(/^msg_[0-9a-f]{48}$/);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 5_000; i++)
+      for (const ch of requestId(rng).slice(4)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    expect(counts.size).toBe(16);
+    // 10,000 expected per digit; 5 sigma is ~490.
+    for (const n of counts.values()) expect(Math.abs(n - 10_000)).toBeLessThan(500);
+  });
+
   it.each([
     ['request id', requestId, /^req_[0-9a-f]{32}$/],
     ['chat completion id', chatCompletionId, /^chatcmpl-[A-Za-z0-9]{29}$/],
