@@ -1,4 +1,5 @@
 import { KeyedStreams, Rng } from '../src/sim/rng.ts';
+import { memo } from '../src/util/memo.ts';
 import type { Decision, ParsedAttempt, Reply, UpstreamConfig } from './types.ts';
 import * as wire from './wire/index.ts';
 
@@ -372,11 +373,5 @@ function brokenOrWhole(
 const asciiModels = new Map<string, boolean>();
 /** Memoised per model name (bounded: a run has a handful). */
 function isAscii(model: string): boolean {
-  let ascii = asciiModels.get(model);
-  if (ascii === undefined) {
-    ascii = /^[\x00-\x7f]*$/.test(model);
-    if (asciiModels.size >= 256) asciiModels.clear();
-    asciiModels.set(model, ascii);
-  }
-  return ascii;
+  return memo(asciiModels, model, (m) => /^[\x00-\x7f]*$/.test(m));
 }

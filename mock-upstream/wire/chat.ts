@@ -1,3 +1,4 @@
+import { memo } from '../../src/util/memo.ts';
 import { openAIErrorBody } from './errors.ts';
 import {
   invalidType,
@@ -109,11 +110,11 @@ export function chatCompletionBody(o: ChatCompletionOptions): string {
   // pieces per answer to concatenate (and later flatten).
   return (
     `{"id":${jsonString(o.id)},"object":"chat.completion","created":${o.createdSec}` +
-    segment(modelSegments, o.model, modelSegment) +
+    memo(modelSegments, o.model, modelSegment) +
     text +
     (o.finishReason === 'stop' ? FINISH_STOP : FINISH_LENGTH) +
     `${p},"completion_tokens":${c},"total_tokens":${p + c}` +
-    segment(tailSegments, o.fingerprint, tailSegment)
+    memo(tailSegments, o.fingerprint, tailSegment)
   );
 }
 
@@ -129,17 +130,6 @@ const tailSegment = (fingerprint: string) =>
   `"service_tier":"default","system_fingerprint":${jsonString(fingerprint)}}`;
 const modelSegments = new Map<string, string>();
 const tailSegments = new Map<string, string>();
-
-/** A memoised segment (bounded: a run has a handful of models). */
-function segment(cache: Map<string, string>, key: string, make: (key: string) => string): string {
-  let s = cache.get(key);
-  if (s === undefined) {
-    s = make(key);
-    if (cache.size >= 256) cache.clear();
-    cache.set(key, s);
-  }
-  return s;
-}
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 

@@ -1,4 +1,5 @@
 import { formatGoDuration } from '../../src/util/duration.ts';
+import { memo } from '../../src/util/memo.ts';
 import { HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, retryAfterHeaders } from './headers.ts';
 
 /**
@@ -101,15 +102,9 @@ export function openAIErrorBody(e: OpenAIErrorFields): string {
 }
 
 const quotedStrings = new Map<string, string>();
+/** Types and codes come from a short list: each is quoted once. */
 function quoted(s: string): string {
-  let q = quotedStrings.get(s);
-  if (q === undefined) {
-    q = JSON.stringify(s);
-    // Bounded, though types and codes come from a short list.
-    if (quotedStrings.size >= 512) quotedStrings.clear();
-    quotedStrings.set(s, q);
-  }
-  return q;
+  return memo(quotedStrings, s, JSON.stringify, 512);
 }
 
 const ORG = 'org-squall';
