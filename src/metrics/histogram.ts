@@ -78,6 +78,24 @@ export class Histogram {
 
   /** Records `count` samples of `valueUs` (fractions of a µs are kept in the mean, not the buckets). */
   record(valueUs: number, count = 1): void {
+    // The common case, one sample below 2^32 µs (71 minutes), takes a path of 32-bit integer arithmetic:
+    // a simulated run records several samples per request, millions in all.
+    if (count === 1 && valueUs >= 0 && valueUs < TWO_POW_32) {
+      const v = Math.floor(valueUs);
+      const half = this.halfCount;
+      let row = 0;
+      let slot = v;
+      if (v >= 2 * half) {
+        row = 31 - Math.clz32(v) - this.subBucketBits;
+        slot = (v >>> row) - half;
+      }
+      (this.rows[row] ?? this.rowFor(row))[slot]!++;
+      this.total++;
+      this.sumUs += valueUs;
+      if (valueUs < this.minUs) this.minUs = valueUs;
+      if (valueUs > this.maxUs) this.maxUs = valueUs;
+      return;
+    }
     if (!Number.isFinite(valueUs) || valueUs < 0) {
       throw new SquallError(
         'ERR_SQUALL_INVALID_METRICS',

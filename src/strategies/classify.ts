@@ -61,6 +61,9 @@ export function isUnrecoverable429(outcome: Extract<AttemptOutcome, { kind: 'res
   if (outcome.status !== 429) return false;
   if (outcome.errorCode && UNRECOVERABLE_429_CODES.has(outcome.errorCode)) return true;
   if (outcome.errorType && UNRECOVERABLE_429_CODES.has(outcome.errorType)) return true;
+  // A 429 on the requests dimension (OpenAI's `type: "requests"`) is a plain RPM limit, never "request
+  // too large", which is about tokens: skipping the message scan there matters in a 429 storm.
+  if (outcome.errorType === 'requests') return false;
   return outcome.errorMessage !== undefined && TOO_LARGE.test(outcome.errorMessage);
 }
 

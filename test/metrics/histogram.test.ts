@@ -70,6 +70,34 @@ describe('Histogram', () => {
     );
   });
 
+  it('puts a single sample in the same slot as a counted one, below and above 2^32 µs (property)', () => {
+    // record(v) has a fast path for one sample under 2^32; record(v, 2) always takes the general one.
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: 0, max: 2 ** 33, noNaN: true }), fc.integer({ min: 0, max: 300 })), {
+          minLength: 1,
+          maxLength: 200,
+        }),
+        fc.integer({ min: 1, max: 12 }),
+        (values, bits) => {
+          const single = new Histogram({ subBucketBits: bits });
+          const counted = new Histogram({ subBucketBits: bits });
+          for (const v of values) {
+            single.record(v);
+            single.record(v);
+            counted.record(v, 2);
+          }
+          // Slots, count, min and max exactly; the sum up to float rounding (it is added in another order).
+          const { sumUs: a, ...slotsA } = single.toJSON();
+          const { sumUs: b, ...slotsB } = counted.toJSON();
+          expect(slotsA).toEqual(slotsB);
+          expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * Math.max(1, b));
+        },
+      ),
+      { seed: 20261122, numRuns: 300 },
+    );
+  });
+
   it('reports exact small integers and nearest-rank percentiles (p99 of 1..100 is 99)', () => {
     const h = new Histogram();
     for (let v = 1; v <= 100; v++) h.record(v);

@@ -28,4 +28,22 @@ describe('onAbort', () => {
     two.abort();
     expect(calls).toEqual(['one', 'two', 'two, registered from one']);
   });
+
+  it('works on a signal that cannot take a property (made non-extensible by its owner)', () => {
+    const ac = new AbortController();
+    Object.preventExtensions(ac.signal);
+    const calls: string[] = [];
+    onAbort(ac.signal, () => calls.push('a'));
+    const undo = onAbort(ac.signal, () => calls.push('b'));
+    undo();
+    ac.abort();
+    expect(calls).toEqual(['a']);
+  });
+
+  it('leaves no enumerable trace on the signal', () => {
+    const ac = new AbortController();
+    onAbort(ac.signal, () => {});
+    expect(Object.keys(ac.signal)).toEqual([]);
+    expect(JSON.stringify(ac.signal)).toBe('{}');
+  });
 });
