@@ -74,10 +74,13 @@ describe('Histogram', () => {
     // record(v) has a fast path for one sample under 2^32; record(v, 2) always takes the general one.
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.double({ min: 0, max: 2 ** 33, noNaN: true }), fc.integer({ min: 0, max: 300 })), {
-          minLength: 1,
-          maxLength: 200,
-        }),
+        fc.array(
+          fc.oneof(fc.double({ min: 0, max: 2 ** 33, noNaN: true }), fc.integer({ min: 0, max: 300 })),
+          {
+            minLength: 1,
+            maxLength: 200,
+          },
+        ),
         fc.integer({ min: 1, max: 12 }),
         (values, bits) => {
           const single = new Histogram({ subBucketBits: bits });
