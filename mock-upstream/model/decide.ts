@@ -298,7 +298,7 @@ function sampleWork(ctx: DecideContext, fx: Effects, attempt: ParsedAttempt, key
 /** Names the sources that gave this fault kind, e.g. `fault 500 (p=0.3) from phase "outage"`. */
 function faultReason(fx: Effects, i: number, kind: FaultKind): string {
   const from: string[] = [];
-  for (let s = 0; s < fx.faultNames.length; s++) {
+  for (let s = 0; s < fx.faultCount; s++) {
     const p = fx.faultProbs[s]![i]! * fx.faultFactors[s]!;
     if (p > 0) from.push(`"${fx.faultNames[s]}"`);
   }

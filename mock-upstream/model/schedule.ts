@@ -92,12 +92,18 @@ export interface ActiveEffects {
 export class Effects {
   /** Π(1 − p_i) per fault kind. */
   readonly survive = new Float64Array(KIND_COUNT);
-  /** Names of every source in effect (phases, incidents, overrides), in the order added. */
+  /**
+   * Names of every source in effect (phases, incidents, overrides), in the order added: the first
+   * `nameCount` entries. The arrays are reused across attempts with a count beside them, because
+   * truncating an array frees its storage and the next push allocates it again, per attempt.
+   */
   readonly names: string[] = [];
+  nameCount = 0;
   /** The sources with faults: name, probability vector and ramp factor (parallel arrays, for reasons). */
   readonly faultNames: string[] = [];
   readonly faultProbs: Float64Array[] = [];
   readonly faultFactors: number[] = [];
+  faultCount = 0;
   anyFault = false;
   latency: LatencySpec | undefined;
   rateLimits: Partial<RateLimitConfig> | undefined;
@@ -110,13 +116,8 @@ export class Effects {
     // A loop, not fill(): for a handful of kinds the call costs more than the stores (this runs per attempt).
     const survive = this.survive;
     for (let i = 0; i < survive.length; i++) survive[i] = 1;
-    // Truncating an array is a runtime call even when it is already empty: skip it then.
-    if (this.names.length !== 0) this.names.length = 0;
-    if (this.faultNames.length !== 0) {
-      this.faultNames.length = 0;
-      this.faultProbs.length = 0;
-      this.faultFactors.length = 0;
-    }
+    this.nameCount = 0;
+    this.faultCount = 0;
     this.anyFault = false;
     this.latency = undefined;
     this.rateLimits = undefined;
@@ -134,11 +135,12 @@ export class Effects {
     factor: number,
     extra: { latency?: LatencySpec; rateLimits?: Partial<RateLimitConfig>; maxConcurrent?: number },
   ): void {
-    this.names.push(name);
+    this.names[this.nameCount++] = name;
     if (probs) {
-      this.faultNames.push(name);
-      this.faultProbs.push(probs);
-      this.faultFactors.push(factor);
+      const k = this.faultCount++;
+      this.faultNames[k] = name;
+      this.faultProbs[k] = probs;
+      this.faultFactors[k] = factor;
       if (factor > 0) {
         for (let i = 0; i < KIND_COUNT; i++) {
           const p = probs[i]! * factor;
@@ -170,10 +172,11 @@ export class Effects {
    */
   namesList(): string[] {
     const names = this.names;
+    const count = this.nameCount;
     const last = this.lastNames;
-    if (last.length === names.length) {
+    if (last.length === count) {
       let same = true;
-      for (let i = 0; i < names.length; i++) {
+      for (let i = 0; i < count; i++) {
         if (names[i] !== last[i]) {
           same = false;
           break;
@@ -181,7 +184,7 @@ export class Effects {
       }
       if (same) return last;
     }
-    this.lastNames = Object.freeze(names.slice()) as string[];
+    this.lastNames = Object.freeze(names.slice(0, count)) as string[];
     return this.lastNames;
   }
 
@@ -252,7 +255,7 @@ export class Schedule {
       const p = fx.probability(i);
       if (p > 0) faults.set(kind, p);
     });
-    const out: ActiveEffects = { faults, phases: [...fx.names] };
+    const out: ActiveEffects = { faults, phases: fx.names.slice(0, fx.nameCount) };
     if (fx.latency) out.latency = fx.latency;
     if (fx.rateLimits) out.rateLimits = fx.rateLimits;
     if (fx.maxConcurrent !== undefined) out.maxConcurrent = fx.maxConcurrent;

@@ -157,34 +157,40 @@ function optionalRetryAfter(ms: number | undefined): Record<string, string> {
   return ms === undefined ? {} : retryAfterHeaders(ms);
 }
 
-export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireErrorResponse {
-  const api = (
-    status: number,
-    fields: OpenAIErrorFields,
-    headers: Record<string, string> = {},
-  ): WireErrorResponse => {
-    const f = ctx.message === undefined ? fields : { ...fields, message: ctx.message };
-    return {
-      status,
-      contentType: JSON_CONTENT_TYPE,
-      body: ctx.fieldsOnly && f.message ? '' : openAIErrorBody(f),
-      headers,
-      origin: 'api',
-      fields: f,
-    };
+/** An API error in OpenAI's JSON envelope (a plain function, not a closure per call: 429 storms call it per attempt). */
+function apiError(
+  ctx: ErrorContext,
+  status: number,
+  fields: OpenAIErrorFields,
+  headers: Record<string, string> = {},
+): WireErrorResponse {
+  const f = ctx.message === undefined ? fields : { ...fields, message: ctx.message };
+  return {
+    status,
+    contentType: JSON_CONTENT_TYPE,
+    body: ctx.fieldsOnly && f.message ? '' : openAIErrorBody(f),
+    headers,
+    origin: 'api',
+    fields: f,
   };
+}
+
+function routeOf(ctx: ErrorContext): string {
+  return `${ctx.method ?? 'POST'} ${ctx.path ?? '/'}`;
+}
+
+export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireErrorResponse {
   const model = ctx.model ?? 'unknown';
-  const route = `${ctx.method ?? 'POST'} ${ctx.path ?? '/'}`;
   switch (kind) {
     case 'bad_request':
-      return api(400, {
+      return apiError(ctx, 400, {
         message: `Invalid value for '${ctx.param ?? 'body'}'.`,
         type: 'invalid_request_error',
         param: ctx.param ?? null,
         code: ctx.code ?? null,
       });
     case 'invalid_json':
-      return api(400, {
+      return apiError(ctx, 400, {
         message: INVALID_JSON_MESSAGE,
         type: 'invalid_request_error',
         param: null,
@@ -193,56 +199,56 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
     case 'missing_field':
       // The API's one odd case: a missing model gets a lower-case sentence with no param and no code.
       if (ctx.param === 'model' || ctx.param == null) {
-        return api(400, {
+        return apiError(ctx, 400, {
           message: 'you must provide a model parameter',
           type: 'invalid_request_error',
           param: null,
           code: null,
         });
       }
-      return api(400, {
+      return apiError(ctx, 400, {
         message: `Missing required parameter: '${ctx.param}'.`,
         type: 'invalid_request_error',
         param: ctx.param,
         code: 'missing_required_parameter',
       });
     case 'invalid_api_key':
-      return api(401, {
+      return apiError(ctx, 401, {
         message: `Incorrect API key provided: ${maskApiKey(ctx.apiKey ?? '')}. You can find your API key at ${API_KEYS_URL}.`,
         type: 'invalid_request_error',
         param: null,
         code: 'invalid_api_key',
       });
     case 'missing_api_key':
-      return api(401, {
+      return apiError(ctx, 401, {
         message: MISSING_API_KEY_MESSAGE,
         type: 'invalid_request_error',
         param: null,
         code: null,
       });
     case 'model_not_found':
-      return api(404, {
+      return apiError(ctx, 404, {
         message: `The model \`${model}\` does not exist or you do not have access to it.`,
         type: 'invalid_request_error',
         param: null,
         code: 'model_not_found',
       });
     case 'not_found_route':
-      return api(404, {
-        message: `Invalid URL (${route})`,
+      return apiError(ctx, 404, {
+        message: `Invalid URL (${routeOf(ctx)})`,
         type: 'invalid_request_error',
         param: null,
         code: null,
       });
     case 'method_not_allowed':
-      return api(405, {
-        message: `Invalid method for URL (${route})`,
+      return apiError(ctx, 405, {
+        message: `Invalid method for URL (${routeOf(ctx)})`,
         type: 'invalid_request_error',
         param: null,
         code: null,
       });
     case 'payload_too_large':
-      return api(413, {
+      return apiError(ctx, 413, {
         message: `The request body is too large: ${int(ctx.requested)} bytes, the maximum is ${int(ctx.limit)} bytes.`,
         type: 'invalid_request_error',
         param: null,
@@ -253,7 +259,8 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
       const requests = kind === 'rate_limit_requests';
       const retryAfterMs = ctx.retryAfterMs ?? 1000;
       const dimension = requests ? 'requests per min (RPM)' : 'tokens per min (TPM)';
-      return api(
+      return apiError(
+        ctx,
         429,
         {
           message: `Rate limit reached for ${model} in organization ${ORG} on ${dimension}: Limit ${int(ctx.limit)}, Used ${int(ctx.used)}, Requested ${int(ctx.requested)}. Please try again in ${formatWait(retryAfterMs)}. Visit ${RATE_LIMITS_URL} to learn more.`,
@@ -267,7 +274,7 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
     case 'request_too_large':
       // Same status, type and code as a retryable TPM 429, yet it can never succeed: no retry-after, and
       // (like the real API) no x-should-retry either, so the SDK retries it anyway.
-      return api(429, {
+      return apiError(ctx, 429, {
         message: `Request too large for ${model} in organization ${ORG} on tokens per min (TPM): Limit ${int(ctx.limit)}, Requested ${int(ctx.requested)}. The input or output tokens must be reduced in order to run successfully. Visit ${RATE_LIMITS_URL} to learn more.`,
         type: 'tokens',
         param: null,
@@ -275,20 +282,22 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
       });
     case 'insufficient_quota':
       // "May be omitted for 429 responses that require user action": no retry-after.
-      return api(429, {
+      return apiError(ctx, 429, {
         message: INSUFFICIENT_QUOTA_MESSAGE,
         type: 'insufficient_quota',
         param: null,
         code: 'insufficient_quota',
       });
     case 'server_error':
-      return api(
+      return apiError(
+        ctx,
         500,
         { message: SERVER_ERROR_MESSAGE, type: 'server_error', param: null, code: null },
         optionalRetryAfter(ctx.retryAfterMs),
       );
     case 'overloaded':
-      return api(
+      return apiError(
+        ctx,
         503,
         { message: OVERLOADED_MESSAGE, type: 'server_error', param: null, code: null },
         optionalRetryAfter(ctx.retryAfterMs),
