@@ -152,7 +152,7 @@ export interface PoolOptions {
 /** The outcome of each job, by position in `jobs`: a result, or undefined when abort skipped it. */
 export type PoolResults = Array<StrategyRunResult | undefined>;
 
-const WORKER_URL = new URL('./strategy-worker.ts', import.meta.url);
+const WORKER_URL = new URL('./strategy-thread.ts', import.meta.url);
 
 /**
  * Runs `jobs` on `options.workers` threads, each pulling the next job (in plan order) when it finishes
