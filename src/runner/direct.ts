@@ -9,7 +9,7 @@ import {
 import type { Clock } from '../sim/clock.ts';
 import { syntheticPrompt } from '../strategies/prompt.ts';
 import type { AttemptOptions, AttemptOutcome, LogicalRequest, SendAttempt } from '../strategies/types.ts';
-import { onAbort } from '../util/abort.ts';
+import { offAbort, onAbort } from '../util/abort.ts';
 import { attemptKey, errorOutcome, interpretAnswer } from './transport.ts';
 
 /**
@@ -64,40 +64,19 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
  * counts: same decisions, so simulated and live runs meet the same faults and limits).
  */
 function parsedAttempt(req: LogicalRequest, options: AttemptOptions, counter: TokenCounter): ParsedAttempt {
-  const base = {
+  // One literal per attempt, in one shape for all endpoints (spreading a shared base built two objects).
+  const endpoint = req.endpoint;
+  const chat = endpoint === 'chat.completions';
+  return {
+    endpoint,
     apiKey: req.apiKey,
     model: options.model,
-    attemptKey: attemptKey(req, options),
+    stream: endpoint !== 'embeddings' && req.stream,
+    includeUsage: endpoint === 'responses' || (chat && req.stream),
+    promptTokens: promptCount(counter, endpoint, req.promptTokens),
+    maxTokens: chat ? req.maxTokens : endpoint === 'responses' ? Math.max(16, req.maxTokens) : 0,
     inputCount: 1,
-  };
-  const promptTokens = promptCount(counter, req.endpoint, req.promptTokens);
-  if (req.endpoint === 'embeddings') {
-    return {
-      ...base,
-      endpoint: 'embeddings',
-      stream: false,
-      includeUsage: false,
-      promptTokens,
-      maxTokens: 0,
-    };
-  }
-  if (req.endpoint === 'responses') {
-    return {
-      ...base,
-      endpoint: 'responses',
-      stream: req.stream,
-      includeUsage: true,
-      promptTokens,
-      maxTokens: Math.max(16, req.maxTokens),
-    };
-  }
-  return {
-    ...base,
-    endpoint: 'chat.completions',
-    stream: req.stream,
-    includeUsage: req.stream,
-    promptTokens,
-    maxTokens: req.maxTokens,
+    attemptKey: attemptKey(req, options),
   };
 }
 
@@ -140,16 +119,23 @@ function waitFor(
   if (signal?.aborted) return Promise.resolve('aborted by the caller');
   const limit = timeoutMs !== undefined && timeoutMs < ms ? timeoutMs : undefined;
   if (ms <= 0 && limit === undefined) return Promise.resolve(undefined);
+  if (!signal) {
+    return new Promise((resolve) =>
+      clock.setTimeout(
+        () => resolve(limit !== undefined ? `no answer within ${timeoutMs} ms` : undefined),
+        limit ?? ms,
+      ),
+    );
+  }
   return new Promise((resolve) => {
+    const aborted = () => {
+      clock.clearTimeout(timer);
+      resolve('aborted by the caller');
+    };
     const timer = clock.setTimeout(() => {
-      undo?.();
+      offAbort(signal, aborted);
       resolve(limit !== undefined ? `no answer within ${timeoutMs} ms` : undefined);
     }, limit ?? ms);
-    const undo = signal
-      ? onAbort(signal, () => {
-          clock.clearTimeout(timer);
-          resolve('aborted by the caller');
-        })
-      : undefined;
+    onAbort(signal, aborted);
   });
 }

@@ -304,6 +304,14 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
       return;
     }
     const it = input.traffic.arrivals()[Symbol.iterator]();
+    // One arrival is pending at a time, so one callback serves them all (not a closure per request).
+    let pending: LogicalRequest | undefined;
+    const arrive = () => {
+      const req = pending!;
+      pending = undefined;
+      runOne(req);
+      next();
+    };
     const next = () => {
       if (stopped) return;
       const r = it.next();
@@ -312,11 +320,8 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
         return;
       }
       // Intended arrival on this run's clock (the same number in sim, where t = 0 is clock 0).
-      const req = originMs === 0 ? r.value : { ...r.value, arrivalMs: originMs + r.value.arrivalMs };
-      clock.setTimeout(() => {
-        runOne(req);
-        next();
-      }, req.arrivalMs - clock.now());
+      pending = originMs === 0 ? r.value : { ...r.value, arrivalMs: originMs + r.value.arrivalMs };
+      clock.setTimeout(arrive, pending.arrivalMs - clock.now());
     };
     next();
   };

@@ -1,5 +1,5 @@
 import { SquallError } from '../errors.ts';
-import { onAbort } from '../util/abort.ts';
+import { offAbort, onAbort } from '../util/abort.ts';
 
 /** A timer handle; opaque to callers. */
 export interface TimerHandle {
@@ -21,17 +21,17 @@ export interface Clock {
 
 function sleepOn(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
+  if (!signal) return new Promise((resolve) => clock.setTimeout(resolve, delayMs));
   return new Promise((resolve, reject) => {
+    const aborted = () => {
+      clock.clearTimeout(handle);
+      reject(signal.reason);
+    };
     const handle = clock.setTimeout(() => {
-      undo?.();
+      offAbort(signal, aborted);
       resolve();
     }, delayMs);
-    const undo = signal
-      ? onAbort(signal, () => {
-          clock.clearTimeout(handle);
-          reject(signal.reason);
-        })
-      : undefined;
+    onAbort(signal, aborted);
   });
 }
 

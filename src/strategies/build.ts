@@ -38,7 +38,8 @@ export function pipelineStrategy(
   return {
     name,
     async call(req, ctx, signal) {
-      const exec: Execution = { req, ctx, model: req.model, attempts: 0, ...(signal ? { signal } : {}) };
+      const exec: Execution = { req, ctx, model: req.model, attempts: 0 };
+      if (signal) exec.signal = signal;
       try {
         return toLogicalOutcome(await run(exec), exec.attempts, classify);
       } catch (e) {

@@ -1,4 +1,4 @@
-import type { AttemptOutcome, LogicalRequest, StrategyContext } from './types.ts';
+import type { AttemptOptions, AttemptOutcome, LogicalRequest, StrategyContext } from './types.ts';
 
 /**
  * A policy is one verb: `execute(exec, next)`. Policies compose outermost first with `wrap()`
@@ -56,12 +56,11 @@ export const sendStep: Next = (exec) => {
     model: exec.model,
     atMs: exec.ctx.clock.now(),
   });
-  return exec.ctx.send(exec.req, {
-    model: exec.model,
-    attemptNumber: n,
-    ...(exec.signal ? { signal: exec.signal } : {}),
-    ...(exec.attemptTimeoutMs !== undefined ? { timeoutMs: exec.attemptTimeoutMs } : {}),
-  });
+  // Assigned, not spread: spreading optional fields builds throwaway objects, on every attempt.
+  const options: AttemptOptions = { model: exec.model, attemptNumber: n };
+  if (exec.signal) options.signal = exec.signal;
+  if (exec.attemptTimeoutMs !== undefined) options.timeoutMs = exec.attemptTimeoutMs;
+  return exec.ctx.send(exec.req, options);
 };
 
 /** Composes policies, outermost first, around `inner` (default: one attempt through the transport). */

@@ -13,8 +13,11 @@ type Tagged = AbortSignal & { [CALLBACKS]?: Set<() => void> };
 /** For the odd signal that cannot take a property (made non-extensible by its owner). */
 const sealed = new WeakMap<AbortSignal, Set<() => void>>();
 
-/** Calls `fn` once when `signal` aborts (not if it already has: check `signal.aborted` first). Returns the undo. */
-export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+/**
+ * Calls `fn` once when `signal` aborts (not if it already has: check `signal.aborted` first). Undo with
+ * {@link offAbort} and the same function (no undo closure: waits register one per attempt).
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): void {
   const tagged = signal as Tagged;
   let set = tagged[CALLBACKS] ?? sealed.get(signal);
   if (!set) {
@@ -33,8 +36,9 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
     );
   }
   set.add(fn);
-  const registered = set;
-  return () => {
-    registered.delete(fn);
-  };
+}
+
+/** Forgets `fn`, registered on `signal` with {@link onAbort}; a no-op when it is not (or has run). */
+export function offAbort(signal: AbortSignal, fn: () => void): void {
+  ((signal as Tagged)[CALLBACKS] ?? sealed.get(signal))?.delete(fn);
 }

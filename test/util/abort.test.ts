@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { onAbort } from '../../src/util/abort.ts';
+import { offAbort, onAbort } from '../../src/util/abort.ts';
 
 describe('onAbort', () => {
   it('calls every callback still registered, once, in the order added; undone ones are skipped', () => {
     const ac = new AbortController();
     const calls: string[] = [];
     onAbort(ac.signal, () => calls.push('a'));
-    const undoB = onAbort(ac.signal, () => calls.push('b'));
+    const b = () => calls.push('b');
+    onAbort(ac.signal, b);
     onAbort(ac.signal, () => calls.push('c'));
-    undoB();
+    offAbort(ac.signal, b);
+    offAbort(new AbortController().signal, b); // never registered there: a no-op
     ac.abort();
     ac.abort();
     expect(calls).toEqual(['a', 'c']);
@@ -34,8 +36,9 @@ describe('onAbort', () => {
     Object.preventExtensions(ac.signal);
     const calls: string[] = [];
     onAbort(ac.signal, () => calls.push('a'));
-    const undo = onAbort(ac.signal, () => calls.push('b'));
-    undo();
+    const b = () => calls.push('b');
+    onAbort(ac.signal, b);
+    offAbort(ac.signal, b);
     ac.abort();
     expect(calls).toEqual(['a']);
   });
