@@ -6,7 +6,7 @@ import {
   type ThresholdSpec,
   ThresholdSyntaxError,
 } from '../metrics/thresholds.ts';
-import { buildStrategySync } from '../strategies/build.ts';
+import { checkStrategySync } from '../strategies/build.ts';
 import { checkStrategyConfig, type StrategyConfig } from '../strategies/config.ts';
 import { trafficSchema } from '../traffic/index.ts';
 import { durationMs, probability, upstreamSchema } from './upstream-schema.ts';
@@ -112,9 +112,9 @@ const strategyEntry = z.unknown().transform((raw, ctx): StrategyConfig => {
   }
   // Keep the name of an invalid strategy, so thresholds naming it are not reported as well.
   if (!config) return { name: keep } as StrategyConfig;
-  // The numeric rules live in the policy factories: build once (no modules loaded) to surface them.
+  // The numeric rules live in the policy factories and adapter option checks: run them (nothing loaded).
   try {
-    if (!config.adapter || config.adapter.type === 'openai-sdk') buildStrategySync(config);
+    checkStrategySync(config);
   } catch (e) {
     if (!(e instanceof SquallError)) throw e;
     const m = /^(?:strategy "[^"]*"|strategies\[\d+\]|strategy)\s*([^:\s]*):\s*([\s\S]*)$/.exec(e.message);

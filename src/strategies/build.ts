@@ -1,7 +1,6 @@
 import { SquallError } from '../errors.ts';
-import { cockatielStrategy } from './adapters/cockatiel.ts';
-import { openaiSdkStrategy } from './adapters/openai-sdk.ts';
-import { type OpossumAction, type OpossumBreaker, opossumStrategy } from './adapters/opossum.ts';
+import { checkOpenAiSdkOptions, type OpenAiSdkStrategyOptions } from './adapters/openai-sdk-options.ts';
+import type { OpossumAction, OpossumBreaker } from './adapters/opossum.ts';
 import { loadModuleExport, loadUserStrategy } from './adapters/user-module.ts';
 import type { ClassifyOptions } from './classify.ts';
 import {
@@ -65,18 +64,17 @@ export function buildPolicies(config: StrategyConfig): Policy[] {
 }
 
 /**
- * Builds a strategy from a checked config, without loading modules: policies, presets and the openai SDK
- * adapter. Module-based adapters need {@link buildStrategy}.
+ * Builds a strategy from a checked config, without loading modules: policies and presets. Adapters load
+ * a package or a module (the openai SDK's is about 36 MB and 0.1 s per thread, which runs that never use
+ * it should not pay, in every worker thread), so they need {@link buildStrategy}.
  */
 export function buildStrategySync(config: StrategyConfig): Strategy {
   if (config.adapter) {
-    if (config.adapter.type !== 'openai-sdk') {
-      throw new SquallError(
-        'ERR_SQUALL_STRATEGY',
-        `${strategyLabel(config)} adapter.type: "${config.adapter.type}" loads a module; use buildStrategy (async)`,
-      );
-    }
-    return sdkAdapter(config, config.adapter);
+    const what = config.adapter.type === 'openai-sdk' ? 'the openai package' : 'a module';
+    throw new SquallError(
+      'ERR_SQUALL_STRATEGY',
+      `${strategyLabel(config)} adapter.type: "${config.adapter.type}" loads ${what}; use buildStrategy (async)`,
+    );
   }
   return pipelineStrategy(config.name, buildPolicies(config), expand(config).classify);
 }
@@ -86,8 +84,22 @@ export async function buildStrategy(raw: unknown, options: BuildOptions = {}): P
   const { config, issues } = checkStrategyConfig(raw);
   if (!config) throw issuesError(strategyLabel(raw), issues);
   const adapter = config.adapter;
-  if (!adapter || adapter.type === 'openai-sdk') return buildStrategySync(config);
+  if (!adapter) return buildStrategySync(config);
+  if (adapter.type === 'openai-sdk') {
+    const { openaiSdkStrategy } = await import('./adapters/openai-sdk.ts');
+    return openaiSdkStrategy(sdkOptions(config, adapter), `${strategyLabel(config)} adapter`);
+  }
   return ADAPTER_LOADERS[adapter.type](config, adapter as never, options);
+}
+
+/**
+ * The checks building would make, without building or loading anything: every policy's numeric rules,
+ * and the openai SDK adapter's options. Throws ERR_SQUALL_STRATEGY naming the strategy and field.
+ */
+export function checkStrategySync(config: StrategyConfig): void {
+  if (!config.adapter) buildStrategySync(config);
+  else if (config.adapter.type === 'openai-sdk')
+    checkOpenAiSdkOptions(sdkOptions(config, config.adapter), `${strategyLabel(config)} adapter`);
 }
 
 /**
@@ -116,7 +128,7 @@ export function checkStrategies(raws: readonly unknown[]): SquallError[] {
       );
     } else seen.set(config.name, index);
     try {
-      if (!config.adapter || config.adapter.type === 'openai-sdk') buildStrategySync(config);
+      checkStrategySync(config);
     } catch (e) {
       if (e instanceof SquallError) errors.push(e);
       else throw e;
@@ -138,16 +150,16 @@ function expand(config: StrategyConfig): {
   return { policies: config.policies ?? [], classify: config.classify };
 }
 
-function sdkAdapter(config: StrategyConfig, a: Extract<AdapterConfig, { type: 'openai-sdk' }>): Strategy {
-  return openaiSdkStrategy(
-    {
-      name: config.name,
-      ...(a.maxRetries !== undefined ? { maxRetries: a.maxRetries } : {}),
-      ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
-      ...(config.classify ? { classify: config.classify } : {}),
-    },
-    `${strategyLabel(config)} adapter`,
-  );
+function sdkOptions(
+  config: StrategyConfig,
+  a: Extract<AdapterConfig, { type: 'openai-sdk' }>,
+): OpenAiSdkStrategyOptions {
+  return {
+    name: config.name,
+    ...(a.maxRetries !== undefined ? { maxRetries: a.maxRetries } : {}),
+    ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
+    ...(config.classify ? { classify: config.classify } : {}),
+  };
 }
 
 type ModuleAdapter = Exclude<AdapterConfig, { type: 'openai-sdk' }>;
@@ -169,6 +181,7 @@ const ADAPTER_LOADERS: { [K in ModuleAdapter['type']]: Loader<K> } = {
     const value = await exported(c, a, o, ['default', 'policy']);
     if (!isPolicyLike(value) && typeof value !== 'function')
       throw notExported(c, a, 'a cockatiel policy (or a function returning one)');
+    const { cockatielStrategy } = await import('./adapters/cockatiel.ts');
     return cockatielStrategy({
       name: c.name,
       policy: value as never,
@@ -178,6 +191,7 @@ const ADAPTER_LOADERS: { [K in ModuleAdapter['type']]: Loader<K> } = {
   opossum: async (c, a, o) => {
     const value = await exported(c, a, o, ['default', 'breaker', 'options']);
     const base = { name: c.name, ...(c.classify ? { classify: c.classify } : {}) };
+    const { opossumStrategy } = await import('./adapters/opossum.ts');
     if (typeof value === 'function')
       return opossumStrategy({ ...base, create: value as (action: OpossumAction) => OpossumBreaker });
     if (value && typeof value === 'object') return opossumStrategy({ ...base, options: value as never });

@@ -4,11 +4,8 @@
 
 export { type CockatielStrategyOptions, cockatielStrategy } from './adapters/cockatiel.ts';
 export { AttemptFailure, isAttemptFailure } from './adapters/common.ts';
-export {
-  OPENAI_SDK_DEFAULTS,
-  type OpenAiSdkStrategyOptions,
-  openaiSdkStrategy,
-} from './adapters/openai-sdk.ts';
+export { openaiSdkStrategy } from './adapters/openai-sdk.ts';
+export { OPENAI_SDK_DEFAULTS, type OpenAiSdkStrategyOptions } from './adapters/openai-sdk-options.ts';
 export {
   type OpossumAction,
   type OpossumBreaker,
@@ -38,6 +35,7 @@ export {
   buildStrategy,
   buildStrategySync,
   checkStrategies,
+  checkStrategySync,
   pipelineStrategy,
 } from './build.ts';
 export {

@@ -1,10 +1,12 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { integerAtLeast, positive } from '../check.ts';
 import type { ClassifyOptions } from '../classify.ts';
 import { fromAttempt, strategyErrorOutcome } from '../outcome.ts';
 import { syntheticPrompt } from '../prompt.ts';
 import type { AttemptOutcome, LogicalOutcome, LogicalRequest, Strategy, StrategyContext } from '../types.ts';
 import { AttemptTracker, CALL_HEADER, FetchRouter, headersToRecord, trackedFetch } from './common.ts';
+import { checkOpenAiSdkOptions, type OpenAiSdkStrategyOptions } from './openai-sdk-options.ts';
+
+export { OPENAI_SDK_DEFAULTS, type OpenAiSdkStrategyOptions } from './openai-sdk-options.ts';
 
 /**
  * The official `openai` SDK as a strategy: the SDK is the client and makes every decision (its own retry
@@ -21,23 +23,8 @@ import { AttemptTracker, CALL_HEADER, FetchRouter, headersToRecord, trackedFetch
  * The request is built from the logical request: a prompt of `promptTokens` (about 4 characters a token)
  * and `max_tokens`; streaming requests read the stream to the end, as a real caller would.
  */
-export interface OpenAiSdkStrategyOptions {
-  name?: string;
-  /** The SDK's `maxRetries`; default 2, the SDK's own default. */
-  maxRetries?: number;
-  /** The SDK's `timeout` per attempt; default 600 000 ms (10 minutes), the SDK's own default. */
-  timeoutMs?: number;
-  /** How the final outcome is classified for reports (the SDK's retry decisions are its own). */
-  classify?: ClassifyOptions;
-}
-
-export const OPENAI_SDK_DEFAULTS = Object.freeze({ maxRetries: 2, timeoutMs: 600_000 });
-
 export function openaiSdkStrategy(o: OpenAiSdkStrategyOptions = {}, where = 'openai-sdk'): Strategy {
-  const maxRetries = o.maxRetries ?? OPENAI_SDK_DEFAULTS.maxRetries;
-  const timeoutMs = o.timeoutMs ?? OPENAI_SDK_DEFAULTS.timeoutMs;
-  integerAtLeast(where, 'maxRetries', maxRetries, 0);
-  positive(where, 'timeoutMs', timeoutMs);
+  const { maxRetries, timeoutMs } = checkOpenAiSdkOptions(o, where);
   const router = new FetchRouter();
   const clients = new Map<string, OpenAI>();
   // Most traces use one key: the last client answers without building the map key.
