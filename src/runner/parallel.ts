@@ -125,21 +125,21 @@ export function notPlainData(value: unknown, path: string, seen = new Set<object
  * generation, a 64 MB semi-space), and V8 lets garbage pile up to a large multiple of the live data before
  * collecting, so every thread adds a few hundred MB: on bench/sim-throughput.ts (6 strategies × 2 h of
  * 2,000 rpm, 2 workers) peak RSS was 600-620 MB, against a goal of 512 MB. A strategy's live data is small
- * (about 40-55 MB of heap at the worst moment of that bench, modules included), so the limits cost little:
+ * (about 30-45 MB of heap after a full collection on that bench, modules included), so the limits cost little:
  *
  * - young generation 64 MB, i.e. 32 MB semi-spaces (V8 rounds the semi-space to a power of two): the
  *   simulator allocates short-lived promises and records at a great rate, and halving the semi-space to
- *   16 MB (a limit of 48) doubled the scavenges (GC 15% of the strategies' time instead of 12%); doubling
- *   it to 64 MB (a limit of 128) put peak RSS back above 512 MB.
- * - old generation 1 GB: below 2 GB V8 grows the heap by less than 4× the live data after a full
- *   collection, so it collects a few dozen times per strategy instead of a dozen, and old-space garbage
- *   stays in the tens of MB. Smaller limits (256-512 MB) saved nothing more and collected more often. It is
- *   also the ceiling that turns a leaking strategy into a clear error rather than a swapping machine.
+ *   16 MB (a limit of 48) doubled the scavenges; doubling it to 64 MB (a limit of 128) put peak RSS back
+ *   above 512 MB.
+ * - old generation 1,792 MB. V8 lets the old generation grow to a multiple of the live data before the
+ *   next full collection, and picks that multiple from this limit: about 1.6 at 1 GB, 1.9 here, and 4 from
+ *   2 GB up. 4 was the fastest (CPU 15.6-16.9 s on the bench, against 18-19 s here and 19-20.5 s at 1 GB)
+ *   but peaked at 466-545 MB; 1.9 peaked at 417-430 MB in 3 runs. It is also the ceiling that turns a
+ *   leaking strategy into a clear error rather than a swapping machine.
  *
- * Measured on that bench (2 cores, 2 workers): peak RSS 404-420 MB and 11-12% of the strategies' time in
- * GC, against 600-620 MB and 7% without limits (wall time about 5-10% longer).
+ * Measured on that bench (2 cores, 2 workers, 3 runs each): 9.7-10.2 s wall here, 10.2-11.0 s at 1 GB.
  */
-export const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1024, maxYoungGenerationSizeMb: 64 } as const;
+export const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1792, maxYoungGenerationSizeMb: 64 } as const;
 
 export interface PoolOptions {
   workers: number;
