@@ -190,16 +190,18 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     if (strategyErrors.length < 20) strategyErrors.push(message);
   };
 
-  /** A context per logical request, so attempts are attributed without any lookup. */
+  /** squall's own transport, counted: one for the run (the request and attempt come with each call). */
+  const send: SendAttempt = async (r, options) => {
+    const key = `${r.id}#${options.attemptNumber}`;
+    const startedMs = clock.now();
+    recorder.onAttemptStart(r.id, startedMs);
+    const outcome = await directSend(r, options);
+    recorder.onAttemptEnd(r.id, outcome, startedMs, clock.now(), takeBilled(key), isAbandoned(outcome));
+    return outcome;
+  };
+
+  /** A context per logical request, so the fetch's attempts are attributed without any lookup. */
   const contextFor = (req: LogicalRequest): StrategyContext => {
-    const send: SendAttempt = async (r, options) => {
-      const key = `${r.id}#${options.attemptNumber}`;
-      const startedMs = clock.now();
-      recorder.onAttemptStart(r.id, startedMs);
-      const outcome = await directSend(r, options);
-      recorder.onAttemptEnd(r.id, outcome, startedMs, clock.now(), takeBilled(key), isAbandoned(outcome));
-      return outcome;
-    };
     let n = 0;
     const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
       const key = `${req.id}#${n++}`;
@@ -246,8 +248,11 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   let arrivalsDone = false;
   const inFlight = new Set<AbortController>();
 
-  /** Starts one logical request now; resolves when its outcome is recorded. */
-  const runOne = (req: LogicalRequest): Promise<void> => {
+  /**
+   * Starts one logical request now; `onDone` is called once its outcome is recorded (the closed model
+   * waits for it; open arrivals do not, and make no promise for it: this runs for every request).
+   */
+  const runOne = (req: LogicalRequest, onDone?: () => void): void => {
     offered++;
     const now = clock.now();
     lag.record(Math.max(0, now - req.arrivalMs) * 1000);
@@ -255,14 +260,10 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     const ac = new AbortController();
     inFlight.add(ac);
     let settled = false;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((resolve) => {
-      resolveDone = resolve;
-    });
     const finish = (outcome: LogicalOutcome) => {
       if (settled) return;
       settled = true;
-      resolveDone();
+      onDone?.();
       inFlight.delete(ac);
       clock.clearTimeout(deadline);
       completed++;
@@ -286,7 +287,6 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
       );
       finish({ ok: false, result: 'strategy_error', attempts: 0 });
     });
-    return done;
   };
 
   const scheduleArrivals = () => {
@@ -296,7 +296,8 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
       for (let vu = 0; vu < closed.virtualUsers; vu++) {
         void (async () => {
           for (let k = 0; !stopped && clock.now() < originMs + input.durationMs; k++) {
-            await runOne(closed.request(vu, k, clock.now()));
+            const req = closed.request(vu, k, clock.now());
+            await new Promise<void>((resolve) => runOne(req, resolve));
             await clock.sleep(closed.nextThinkMs(vu, k));
           }
         })();
