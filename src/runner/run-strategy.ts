@@ -18,6 +18,7 @@ import type {
   StrategyEvent,
 } from '../strategies/types.ts';
 import type { TrafficSource } from '../traffic/index.ts';
+import { abortOwned, ownedAbortController } from '../util/abort.ts';
 import { createDirectSend } from './direct.ts';
 import { createSend, networkOutcome } from './transport.ts';
 
@@ -257,7 +258,7 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     const now = clock.now();
     lag.record(Math.max(0, now - req.arrivalMs) * 1000);
     recorder.onArrival(req, now);
-    const ac = new AbortController();
+    const ac = ownedAbortController();
     inFlight.add(ac);
     let settled = false;
     const finish = (outcome: LogicalOutcome) => {
@@ -272,7 +273,7 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     };
     // The driver's deadline: abort the strategy, and record the request as failed even if it ignores us.
     const deadline = clock.setTimeout(() => {
-      ac.abort(new Error('driver deadline'));
+      abortOwned(ac, new Error('driver deadline'));
       finish({ ok: false, result: 'deadline_exceeded', attempts: 0 });
     }, input.requestDeadlineMs);
     let call: Promise<LogicalOutcome>;
@@ -368,7 +369,7 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   } finally {
     stopped = true;
     finished = true;
-    for (const ac of inFlight) ac.abort(new Error('run ended'));
+    for (const ac of inFlight) abortOwned(ac, new Error('run ended'));
     globals?.restore();
     await env.close();
     input.signal?.removeEventListener('abort', onAbort);

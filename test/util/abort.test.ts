@@ -1,5 +1,6 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { offAbort, onAbort } from '../../src/util/abort.ts';
+import { abortOwned, offAbort, onAbort, ownedAbortController } from '../../src/util/abort.ts';
 
 describe('onAbort', () => {
   it('calls every callback still registered, once, in the order added; undone ones are skipped', () => {
@@ -48,5 +49,20 @@ describe('onAbort', () => {
     onAbort(ac.signal, () => {});
     expect(Object.keys(ac.signal)).toEqual([]);
     expect(JSON.stringify(ac.signal)).toBe('{}');
+  });
+
+  it('an owned controller runs the callbacks itself, after listeners others added, with no listener of its own', () => {
+    const ac = ownedAbortController();
+    const calls: string[] = [];
+    const b = () => calls.push('b');
+    onAbort(ac.signal, () => calls.push('a'));
+    onAbort(ac.signal, b);
+    offAbort(ac.signal, b);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    ac.signal.addEventListener('abort', () => calls.push('listener'));
+    abortOwned(ac, new Error('deadline'));
+    abortOwned(ac, new Error('again'));
+    expect(calls).toEqual(['listener', 'a']);
+    expect(ac.signal.reason).toEqual(new Error('deadline'));
   });
 });
