@@ -6,7 +6,7 @@ import type { UpstreamConfig } from '../../mock-upstream/types.ts';
 import { SquallError } from '../errors.ts';
 import { type AlertRule, ARTICLE_ALERT_RULES, evaluateAlerts } from '../metrics/alerts.ts';
 import type { Strategy } from '../strategies/types.ts';
-import { createTraffic, type TrafficSource, type TrafficSpec } from '../traffic/index.ts';
+import { createTraffic, replayArrivals, type TrafficSource, type TrafficSpec } from '../traffic/index.ts';
 import {
   notPlainData,
   runInWorkers,
@@ -152,7 +152,8 @@ function whyNotWorkers(plan: Plan): string | undefined {
 export async function runExperiment(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const wallStart = performance.now();
-  const traffic = createTraffic(plan.traffic, plan.durationMs, plan.seed);
+  // Drawn once, replayed for every strategy that runs on this thread.
+  const traffic = replayArrivals(createTraffic(plan.traffic, plan.durationMs, plan.seed));
   // The same schedule every strategy's upstream will follow (random incidents expanded from the seed).
   const faultWindows = new UpstreamModel(plan.upstream, { startMs: 0 }).phasesList().map((p) => ({
     name: p.name,

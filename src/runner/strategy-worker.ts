@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildStrategy } from '../strategies/build.ts';
-import { createTraffic } from '../traffic/index.ts';
+import { createTraffic, replayArrivals } from '../traffic/index.ts';
 import {
   type FromWorker,
   serializeError,
@@ -19,8 +19,9 @@ const port = parentPort;
 if (!port) throw new Error('strategy-worker.ts runs as a worker thread (see runInWorkers in parallel.ts)');
 
 const data = workerData as WorkerRunData;
-// The same trace in every thread: arrivals are a pure function of (spec, duration, seed).
-const traffic = createTraffic(data.traffic, data.durationMs, data.seed);
+// The same trace in every thread: arrivals are a pure function of (spec, duration, seed). Drawn once per
+// thread, replayed for the strategies after the first.
+const traffic = replayArrivals(createTraffic(data.traffic, data.durationMs, data.seed));
 // One per thread: after an abort the main thread sends nothing more.
 const ac = new AbortController();
 

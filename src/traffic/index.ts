@@ -19,6 +19,7 @@ export {
   validateMix,
 } from './mix.ts';
 export { rate, rateOrZero, type TrafficSection, toTrafficSpec, trafficSchema } from './parse.ts';
+export { DEFAULT_MAX_RECORDED, replayArrivals } from './replay.ts';
 export {
   type ClosedTraffic,
   createTraffic,
