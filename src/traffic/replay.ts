@@ -17,7 +17,8 @@ import type { TrafficSource } from './source.ts';
  * draws afresh, so memory stays bounded and nothing is replayed inexactly.
  */
 export function replayArrivals(source: TrafficSource, maxRequests = DEFAULT_MAX_RECORDED): TrafficSource {
-  if (source.kind !== 'open') return source;
+  // Drawn arrivals only: a trace is already in memory, and closed traffic has no schedule.
+  if (source.origin !== 'arrivals') return source;
   let recorded: Columns | undefined;
   let tooMany = false;
   return {

@@ -144,6 +144,16 @@ describe('replayArrivals', () => {
     expect(draws).toBe(3);
   });
 
+  it('leaves a trace replay alone (its requests are in memory already)', () => {
+    const trace = createTraffic(
+      { model: 'trace', file: 'scenarios/traces/checkout-burst.ndjson' },
+      Infinity,
+      'trace',
+    );
+    expect(trace.origin).toBe('trace');
+    expect(replayArrivals(trace)).toBe(trace);
+  });
+
   it('leaves closed traffic alone (it has no schedule to replay)', () => {
     const closed = createTraffic(
       { model: 'closed', virtualUsers: 3, thinkTimeMs: { kind: 'fixed', value: 1000 }, mix: DEFAULT_MIX },
