@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildStrategy, buildStrategySync, pipelineStrategy } from '../../../src/strategies/build.ts';
 import { parseStrategyConfig } from '../../../src/strategies/config.ts';
@@ -174,5 +175,41 @@ describe('buildStrategy: the final result becomes the logical outcome', () => {
     const s = buildStrategySync(parseStrategyConfig({ name: 'sig' }));
     await runAt(b.clock, [0], () => s.call(request(), b.ctx, ac.signal));
     expect(seen).toBe(ac.signal);
+  });
+});
+
+describe('adapters load their packages only when built', () => {
+  it('checking a scenario, and everything a worker thread loads, never loads openai, cockatiel or opossum', () => {
+    // A fresh process with a resolve hook that notes every bare package asked for.
+    const script = `
+      import { registerHooks } from 'node:module';
+      const asked = new Set();
+      registerHooks({ resolve(spec, ctx, next) { if (/^[a-z@]/.test(spec) && !spec.startsWith('node:')) asked.add(spec.split('/')[0]); return next(spec, ctx); } });
+      const { checkStrategies } = await import(${JSON.stringify(new URL('../../../src/strategies/build.ts', import.meta.url).href)});
+      await import(${JSON.stringify(new URL('../../../src/runner/run-strategy.ts', import.meta.url).href)});
+      const errors = checkStrategies([
+        { name: 'sdk', adapter: { type: 'openai-sdk', maxRetries: -1 } },
+        { name: 'plain', preset: 'aws-standard' },
+      ]);
+      console.log(JSON.stringify({ asked: [...asked].sort(), errors: errors.map((e) => e.message) }));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    const { asked, errors } = JSON.parse(child.stdout) as { asked: string[]; errors: string[] };
+    expect(asked).not.toContain('openai');
+    expect(asked).not.toContain('cockatiel');
+    expect(asked).not.toContain('opossum');
+    // The SDK adapter's options are still checked, without the SDK.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/strategy "sdk" adapter\.?maxRetries/);
+  });
+
+  it('buildStrategySync refuses an adapter and says to use buildStrategy; buildStrategy builds it', async () => {
+    const config = parseStrategyConfig({ name: 'sdk', adapter: { type: 'openai-sdk' } });
+    expect(() => buildStrategySync(config)).toThrow(
+      /adapter\.type: "openai-sdk" loads the openai package; use buildStrategy \(async\)/,
+    );
+    const built = await buildStrategy({ name: 'sdk', adapter: { type: 'openai-sdk' } });
+    expect(built.name).toBe('sdk');
   });
 });
