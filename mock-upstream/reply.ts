@@ -276,14 +276,19 @@ function contentFor(seed: string): SeedContent {
  * decision, and so every number in a result, is the same as with full bodies.
  */
 function liteSuccess(ctx: BuildContext, a: ParsedAttempt, d: Decision): Reply {
-  const usage = `{"total_tokens":${a.promptTokens + d.completionTokens}}`;
+  const total = a.promptTokens + d.completionTokens;
+  const usage = `{"total_tokens":${total}}`;
   if (!a.stream || a.endpoint === 'embeddings') {
-    return brokenOrWhole(
+    const reply = brokenOrWhole(
       d.outcome,
       headersFor(ctx, d, wire.JSON_CONTENT_TYPE),
       d.latencyMs,
       `{"usage":${usage}}`,
     );
+    // A whole answer also carries the number, so the client side need not parse it back.
+    if (reply.kind === 'response' && d.outcome !== 'malformed' && d.outcome !== 'reset_mid_body')
+      reply.usageTokens = total;
+    return reply;
   }
   const n = d.completionTokens;
   const events: string[] = new Array(n + 3);

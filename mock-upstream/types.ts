@@ -230,6 +230,8 @@ export type Reply =
        * client side need not parse it back. Fronts ignore it.
        */
       error?: { type: string; code: string | null; message: string };
+      /** Skeleton replies only: the tokens a whole, non-streamed success bills (its body says the same). */
+      usageTokens?: number;
     }
   /** Destroy the connection without a response, after a delay. */
   | { kind: 'reset'; delayMs: number }

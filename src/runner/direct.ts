@@ -54,6 +54,13 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
     if (broken || reply.kind !== 'response') return broken!;
     // A skeleton error reply carries what interpretAnswer would read back out of its JSON body.
     if (reply.error?.message) return errorOutcome(reply.status, reply.headers, model, reply.error, '');
+    // A whole skeleton success carries its usage: what interpretAnswer would read from its body.
+    if (reply.usageTokens !== undefined && !req.stream) {
+      const usageTokens = reply.usageTokens;
+      return usageTokens
+        ? { kind: 'response', status: reply.status, headers: reply.headers, model, usageTokens }
+        : { kind: 'response', status: reply.status, headers: reply.headers, model };
+    }
     const text = reply.parts.length === 1 ? reply.parts[0]!.data : reply.parts.map((p) => p.data).join('');
     return interpretAnswer(reply.status, reply.headers, text, req, model);
   };
