@@ -137,7 +137,8 @@ export function notPlainData(value: unknown, path: string, seen = new Set<object
  *   but peaked at 466-545 MB; 1.9 peaked at 417-430 MB in 3 runs. It is also the ceiling that turns a
  *   leaking strategy into a clear error rather than a swapping machine.
  *
- * Measured on that bench (2 cores, 2 workers, 3 runs each): 9.7-10.2 s wall here, 10.2-11.0 s at 1 GB.
+ * Measured on that bench when this was set (2 cores, 2 workers, 3 runs each): 9.7-10.2 s wall here,
+ * 10.2-11.0 s at 1 GB.
  */
 export const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1792, maxYoungGenerationSizeMb: 64 } as const;
 
