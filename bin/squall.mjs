@@ -5,9 +5,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`squall needs Node.js 22.18 or newer (this is ${process.version}).\n`);
   process.exit(64);
 }
-// Node's compile cache (OS temp folder, keyed by file content; NODE_DISABLE_COMPILE_CACHE=1 turns it off):
-// type-stripping and compiling squall's modules on every start took about half of `squall --version`.
-const { enableCompileCache } = await import('node:module');
-enableCompileCache?.();
+// Node's compile cache (src/util/compile-cache.ts): type-stripping and compiling squall's modules on every
+// start took about half of `squall --version`.
+const { enableSquallCompileCache } = await import('../src/util/compile-cache.ts');
+enableSquallCompileCache();
 const { main } = await import('../src/cli/main.ts');
 await main(process.argv);
