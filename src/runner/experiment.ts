@@ -5,6 +5,7 @@ import { UpstreamModel } from '../../mock-upstream/model/model.ts';
 import type { UpstreamConfig } from '../../mock-upstream/types.ts';
 import { SquallError } from '../errors.ts';
 import { type AlertRule, ARTICLE_ALERT_RULES, evaluateAlerts } from '../metrics/alerts.ts';
+import type { FaultWindow } from '../metrics/recovery.ts';
 import type { Strategy } from '../strategies/types.ts';
 import { createTraffic, replayArrivals, type TrafficSource, type TrafficSpec } from '../traffic/index.ts';
 import {
@@ -15,7 +16,13 @@ import {
   type WorkerRunData,
 } from './parallel.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult, type StrategyResult } from './result.ts';
-import { type Progress, runStrategyLive, runStrategySim, type StrategyRunResult } from './run-strategy.ts';
+import {
+  type Progress,
+  type RunSettings,
+  runStrategyLive,
+  runStrategySim,
+  type StrategyRunResult,
+} from './run-strategy.ts';
 
 export type { StrategySpec } from './parallel.ts';
 
@@ -124,20 +131,25 @@ export function parallelismOf(
   return { workers };
 }
 
-/** Why the plan cannot cross to worker threads, or undefined. */
-function whyNotWorkers(plan: Plan): string | undefined {
-  const noSpec = plan.strategies.filter((s) => s.spec === undefined).map((s) => `"${s.name}"`);
-  if (noSpec.length > 0)
-    return `strategies ${noSpec.join(', ')} have no spec, and builders cannot cross threads`;
-  const fields = {
-    traffic: plan.traffic,
+/** The settings every strategy of the plan runs with, whichever thread runs it. */
+function runSettings(plan: Plan, faultWindows: FaultWindow[]): RunSettings {
+  return {
     upstream: plan.upstream,
     seed: plan.seed,
     durationMs: plan.durationMs,
     drainMs: plan.drainMs,
     requestDeadlineMs: plan.requestDeadlineMs,
-    pricePer1kTokens: plan.pricePer1kTokens,
+    faultWindows,
+    ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
   };
+}
+
+/** Why the plan cannot cross to worker threads, or undefined. */
+function whyNotWorkers(plan: Plan): string | undefined {
+  const noSpec = plan.strategies.filter((s) => s.spec === undefined).map((s) => `"${s.name}"`);
+  if (noSpec.length > 0)
+    return `strategies ${noSpec.join(', ')} have no spec, and builders cannot cross threads`;
+  const fields = { traffic: plan.traffic, ...runSettings(plan, []) };
   for (const [k, v] of Object.entries(fields)) {
     const bad = notPlainData(v, `plan.${k}`);
     if (bad) return `${bad}, not plain data a worker thread can receive`;
@@ -178,17 +190,12 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
   const windowTimes = faultWindows.map(({ name, startMs, endMs }) => ({ name, startMs, endMs }));
   const results: StrategyResult[] = [];
   let partial = false;
+  const settings = runSettings(plan, windowTimes);
   const { workers } = parallelismOf(plan, options, traffic);
   if (workers > 1) {
     const data: WorkerRunData = {
       traffic: plan.traffic,
-      upstream: plan.upstream,
-      seed: plan.seed,
-      durationMs: plan.durationMs,
-      drainMs: plan.drainMs,
-      requestDeadlineMs: plan.requestDeadlineMs,
-      faultWindows: windowTimes,
-      ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
+      ...settings,
       progress: options.onProgress !== undefined,
     };
     const jobs: WorkerJob[] = plan.strategies.map((s, index) => ({
@@ -223,13 +230,7 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
         strategy: await s.build(),
         usesGlobals: s.usesGlobals,
         traffic,
-        upstream: plan.upstream,
-        seed: plan.seed,
-        durationMs: plan.durationMs,
-        drainMs: plan.drainMs,
-        requestDeadlineMs: plan.requestDeadlineMs,
-        faultWindows: windowTimes,
-        ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
+        ...settings,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });

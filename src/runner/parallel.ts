@@ -1,9 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { UpstreamConfig } from '../../mock-upstream/types.ts';
 import { SquallError, type SquallErrorCode } from '../errors.ts';
-import type { FaultWindow } from '../metrics/recovery.ts';
 import type { TrafficSpec } from '../traffic/index.ts';
-import type { Progress, StrategyRunResult } from './run-strategy.ts';
+import type { Progress, RunSettings, StrategyRunResult } from './run-strategy.ts';
 
 /**
  * Strategies of one experiment on a pool of worker threads (simulated time only). Each strategy is already
@@ -22,15 +20,9 @@ export interface StrategySpec {
 }
 
 /** Everything a worker needs besides the strategy: the same for every strategy of the run. */
-export interface WorkerRunData {
+export interface WorkerRunData extends RunSettings {
+  /** The traffic's spec: each thread draws the same trace from it. */
   traffic: TrafficSpec;
-  upstream: UpstreamConfig;
-  seed: string;
-  durationMs: number;
-  drainMs: number;
-  requestDeadlineMs: number;
-  faultWindows: FaultWindow[];
-  pricePer1kTokens?: number;
   /** Whether anyone listens to progress (posting ~7,200 messages per simulated 2 h costs a little). */
   progress: boolean;
 }

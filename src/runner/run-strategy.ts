@@ -48,6 +48,12 @@ export interface StrategyRunInput {
   maxTimers?: number;
 }
 
+/** What every strategy of a run shares: the run's settings, as plain data (they cross to worker threads). */
+export type RunSettings = Pick<
+  StrategyRunInput,
+  'upstream' | 'seed' | 'durationMs' | 'drainMs' | 'requestDeadlineMs' | 'faultWindows' | 'pricePer1kTokens'
+>;
+
 export interface Progress {
   strategy: string;
   simulatedMs: number;

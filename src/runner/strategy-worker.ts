@@ -18,10 +18,10 @@ import { runStrategySim } from './run-strategy.ts';
 const port = parentPort;
 if (!port) throw new Error('strategy-worker.ts runs as a worker thread (see runInWorkers in parallel.ts)');
 
-const data = workerData as WorkerRunData;
+const { traffic: trafficSpec, progress, ...settings } = workerData as WorkerRunData;
 // The same trace in every thread: arrivals are a pure function of (spec, duration, seed). Drawn once per
 // thread, replayed for the strategies after the first.
-const traffic = replayArrivals(createTraffic(data.traffic, data.durationMs, data.seed));
+const traffic = replayArrivals(createTraffic(trafficSpec, settings.durationMs, settings.seed));
 // One per thread: after an abort the main thread sends nothing more.
 const ac = new AbortController();
 
@@ -42,15 +42,9 @@ async function run(job: WorkerJob): Promise<void> {
       strategy,
       usesGlobals: job.usesGlobals,
       traffic,
-      upstream: data.upstream,
-      seed: data.seed,
-      durationMs: data.durationMs,
-      drainMs: data.drainMs,
-      requestDeadlineMs: data.requestDeadlineMs,
-      faultWindows: data.faultWindows,
-      ...(data.pricePer1kTokens !== undefined ? { pricePer1kTokens: data.pricePer1kTokens } : {}),
+      ...settings,
       signal: ac.signal,
-      ...(data.progress ? { onProgress: (progress) => post({ type: 'progress', index, progress }) } : {}),
+      ...(progress ? { onProgress: (progress) => post({ type: 'progress', index, progress }) } : {}),
     });
     post({ type: 'done', index, result });
   } catch (e) {
