@@ -10,7 +10,7 @@ import type { Clock } from '../sim/clock.ts';
 import { syntheticPrompt } from '../strategies/prompt.ts';
 import type { AttemptOptions, AttemptOutcome, LogicalRequest, SendAttempt } from '../strategies/types.ts';
 import { offAbort, onAbort } from '../util/abort.ts';
-import { attemptKey, errorOutcome, interpretAnswer } from './transport.ts';
+import { attemptKey, errorOutcome, interpretAnswer, successOutcome } from './transport.ts';
 
 /**
  * The simulated-time transport for squall's own policies: one attempt straight into the upstream model,
@@ -55,12 +55,8 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
     // A skeleton error reply carries what interpretAnswer would read back out of its JSON body.
     if (reply.error?.message) return errorOutcome(reply.status, reply.headers, model, reply.error, '');
     // A whole skeleton success carries its usage: what interpretAnswer would read from its body.
-    if (reply.usageTokens !== undefined && !req.stream) {
-      const usageTokens = reply.usageTokens;
-      return usageTokens
-        ? { kind: 'response', status: reply.status, headers: reply.headers, model, usageTokens }
-        : { kind: 'response', status: reply.status, headers: reply.headers, model };
-    }
+    if (reply.usageTokens !== undefined && !req.stream)
+      return successOutcome(reply.status, reply.headers, model, reply.usageTokens);
     const text = reply.parts.length === 1 ? reply.parts[0]!.data : reply.parts.map((p) => p.data).join('');
     return interpretAnswer(reply.status, reply.headers, text, req, model);
   };

@@ -123,25 +123,12 @@ export function interpretAnswer(
     if (req.stream) {
       const s = readStream(text, req.endpoint);
       if (s.problem) return broken(s.problem);
-      return {
-        kind: 'response',
-        status: res.status,
-        headers,
-        model,
-        ...(s.usageTokens ? { usageTokens: s.usageTokens } : {}),
-      };
+      return successOutcome(res.status, headers, model, s.usageTokens);
     }
     // The simulator's skeleton success body (mock-upstream/reply.ts liteSuccess): no JSON parse needed.
     if (text.startsWith(LITE_USAGE_PREFIX) && text.endsWith('}}')) {
       const usageTokens = Number(text.slice(LITE_USAGE_PREFIX.length, -2));
-      if (Number.isFinite(usageTokens))
-        return {
-          kind: 'response',
-          status: res.status,
-          headers,
-          model,
-          ...(usageTokens ? { usageTokens } : {}),
-        };
+      if (Number.isFinite(usageTokens)) return successOutcome(res.status, headers, model, usageTokens);
     }
     let body: { usage?: { total_tokens?: number } };
     try {
@@ -149,8 +136,7 @@ export function interpretAnswer(
     } catch {
       return broken(`status ${res.status} with a body that is not JSON`);
     }
-    const usageTokens = body.usage?.total_tokens;
-    return { kind: 'response', status: res.status, headers, model, ...(usageTokens ? { usageTokens } : {}) };
+    return successOutcome(res.status, headers, model, body.usage?.total_tokens);
   }
   let error: ApiError | undefined;
   try {
@@ -159,6 +145,18 @@ export function interpretAnswer(
     // Edge pages (HTML 502/504) are not JSON: that is the point of them.
   }
   return errorOutcome(res.status, headers, model, error, text);
+}
+
+/** A 2xx answer as policies see it; `usageTokens` is left out when unknown or 0. */
+export function successOutcome(
+  status: number,
+  headers: Record<string, string>,
+  model: string,
+  usageTokens: number | undefined,
+): AttemptOutcome {
+  return usageTokens
+    ? { kind: 'response', status, headers, model, usageTokens }
+    : { kind: 'response', status, headers, model };
 }
 
 /** The `error` object of an OpenAI error body. */
