@@ -50,6 +50,20 @@ const OPEN_PLAIN: TrafficSpec = {
 
 const all = (source: TrafficSource): LogicalRequest[] => [...source.arrivals()];
 
+/** The default mix under `seed`, each request passed through `edit`, counting the passes drawn. */
+function drawn(seed: string, edit: (r: LogicalRequest) => LogicalRequest = (r) => r) {
+  const base = createTraffic(OPEN_PLAIN, MIN, seed);
+  const counter = { draws: 0 };
+  const source: TrafficSource = {
+    ...base,
+    *arrivals() {
+      counter.draws++;
+      for (const r of base.arrivals()) yield edit(r);
+    },
+  };
+  return { base, source, counter };
+}
+
 describe('replayArrivals', () => {
   for (const [name, spec] of [
     ['a mix with every field (users, features, endpoints, streams, keys)', OPEN_RICH],
@@ -74,14 +88,8 @@ describe('replayArrivals', () => {
   }
 
   it('keeps ids that are not the open model’s r<index> (and the summary fields of the source)', () => {
-    const base = createTraffic(OPEN_PLAIN, MIN, 'ids');
-    const renamed: TrafficSource = {
-      ...base,
-      *arrivals() {
-        for (const r of base.arrivals()) yield { ...r, id: r.id === 'r7' ? 'custom-7' : r.id };
-      },
-    };
-    const replayed = replayArrivals(renamed);
+    const { base, source } = drawn('ids', (r) => ({ ...r, id: r.id === 'r7' ? 'custom-7' : r.id }));
+    const replayed = replayArrivals(source);
     const first = all(replayed);
     expect(all(replayed)).toStrictEqual(first);
     expect(all(replayed)[7]!.id).toBe('custom-7');
@@ -90,58 +98,34 @@ describe('replayArrivals', () => {
   });
 
   it('records nothing from a pass that stopped early: the next pass draws afresh', () => {
-    let draws = 0;
-    const base = createTraffic(OPEN_PLAIN, MIN, 'early');
-    const counted: TrafficSource = {
-      ...base,
-      *arrivals() {
-        draws++;
-        yield* base.arrivals();
-      },
-    };
-    const replayed = replayArrivals(counted);
+    const { base, source, counter } = drawn('early');
+    const replayed = replayArrivals(source);
     const it = replayed.arrivals()[Symbol.iterator]();
     for (let i = 0; i < 10; i++) it.next(); // a run cut short
     const whole = all(replayed);
-    expect(draws).toBe(2);
+    expect(counter.draws).toBe(2);
     expect(whole).toStrictEqual(all(base));
     all(replayed);
-    expect(draws).toBe(2); // the whole second pass was recorded
+    expect(counter.draws).toBe(2); // the whole second pass was recorded
   });
 
   it('stops recording beyond its limit and draws every pass afresh, the same requests', () => {
-    let draws = 0;
-    const base = createTraffic(OPEN_PLAIN, MIN, 'cap');
-    const counted: TrafficSource = {
-      ...base,
-      *arrivals() {
-        draws++;
-        yield* base.arrivals();
-      },
-    };
-    const replayed = replayArrivals(counted, 100);
+    const { source, counter } = drawn('cap');
+    const replayed = replayArrivals(source, 100);
     const first = all(replayed);
     expect(first.length).toBeGreaterThan(100);
     expect(all(replayed)).toStrictEqual(first);
     expect(all(replayed)).toStrictEqual(first);
-    expect(draws).toBe(3);
+    expect(counter.draws).toBe(3);
   });
 
   it('never replays a token count columns could not hold exactly: it draws every pass afresh', () => {
-    let draws = 0;
-    const base = createTraffic(OPEN_PLAIN, MIN, 'odd');
-    const odd: TrafficSource = {
-      ...base,
-      *arrivals() {
-        draws++;
-        for (const r of base.arrivals()) yield r.id === 'r5' ? { ...r, promptTokens: 2 ** 33 } : r;
-      },
-    };
-    const replayed = replayArrivals(odd);
+    const { source, counter } = drawn('odd', (r) => (r.id === 'r5' ? { ...r, promptTokens: 2 ** 33 } : r));
+    const replayed = replayArrivals(source);
     const first = all(replayed);
     expect(all(replayed)).toStrictEqual(first);
     expect(all(replayed)[5]!.promptTokens).toBe(2 ** 33);
-    expect(draws).toBe(3);
+    expect(counter.draws).toBe(3);
   });
 
   it('leaves a trace replay alone (its requests are in memory already)', () => {
