@@ -78,43 +78,38 @@ export class Histogram {
 
   /** Records `count` samples of `valueUs` (fractions of a µs are kept in the mean, not the buckets). */
   record(valueUs: number, count = 1): void {
-    // The common case, one sample below 2^32 µs (71 minutes), takes a path of 32-bit integer arithmetic:
-    // a simulated run records several samples per request, millions in all.
-    if (count === 1 && valueUs >= 0 && valueUs < TWO_POW_32) {
-      const v = Math.floor(valueUs);
-      const half = this.halfCount;
-      let row = 0;
-      let slot = v;
-      if (v >= 2 * half) {
-        row = 31 - Math.clz32(v) - this.subBucketBits;
-        slot = (v >>> row) - half;
+    // One sample below 2^32 µs (71 minutes), the common case, skips the checks: a simulated run records
+    // several samples per request, millions in all.
+    if (!(count === 1 && valueUs >= 0 && valueUs < TWO_POW_32)) {
+      if (!Number.isFinite(valueUs) || valueUs < 0) {
+        throw new SquallError(
+          'ERR_SQUALL_INVALID_METRICS',
+          `histogram values must be finite and ≥ 0, got ${valueUs}`,
+          {
+            hint: 'latencies are measured from the intended arrival time; a negative one means the clock went backwards',
+          },
+        );
       }
-      (this.rows[row] ?? this.rowFor(row))[slot]!++;
-      this.total++;
-      this.sumUs += valueUs;
-      if (valueUs < this.minUs) this.minUs = valueUs;
-      if (valueUs > this.maxUs) this.maxUs = valueUs;
-      return;
+      if (!Number.isInteger(count) || count < 0) {
+        throw new SquallError(
+          'ERR_SQUALL_INVALID_METRICS',
+          `histogram counts must be whole and ≥ 0, got ${count}`,
+        );
+      }
+      if (count === 0) return;
     }
-    if (!Number.isFinite(valueUs) || valueUs < 0) {
-      throw new SquallError(
-        'ERR_SQUALL_INVALID_METRICS',
-        `histogram values must be finite and ≥ 0, got ${valueUs}`,
-        {
-          hint: 'latencies are measured from the intended arrival time; a negative one means the clock went backwards',
-        },
-      );
-    }
-    if (!Number.isInteger(count) || count < 0) {
-      throw new SquallError(
-        'ERR_SQUALL_INVALID_METRICS',
-        `histogram counts must be whole and ≥ 0, got ${count}`,
-      );
-    }
-    if (count === 0) return;
     const v = Math.min(Math.floor(valueUs), MAX_TRACKABLE_US);
-    const { row, slot } = this.locate(v);
-    this.rowFor(row)[slot]! += count;
+    const half = this.halfCount;
+    let row = 0;
+    let slot = v;
+    if (v >= 2 * half) {
+      // 32-bit integer arithmetic below 2^32, where nearly every value falls.
+      const small = v < TWO_POW_32;
+      const exponent = small ? 31 - Math.clz32(v) : 63 - Math.clz32(Math.floor(v / TWO_POW_32));
+      row = exponent - this.subBucketBits;
+      slot = (small ? v >>> row : Math.floor(v / 2 ** row)) - half;
+    }
+    (this.rows[row] ?? this.rowFor(row))[slot]! += count;
     this.total += count;
     this.sumUs += valueUs * count;
     if (valueUs < this.minUs) this.minUs = valueUs;
@@ -262,14 +257,6 @@ export class Histogram {
     h.minUs = json.minUs ?? Number.POSITIVE_INFINITY;
     h.maxUs = json.maxUs ?? Number.NEGATIVE_INFINITY;
     return h;
-  }
-
-  private locate(v: number): { row: number; slot: number } {
-    const bits = this.subBucketBits;
-    if (v < 2 * this.halfCount) return { row: 0, slot: v };
-    const exponent = v < TWO_POW_32 ? 31 - Math.clz32(v) : 63 - Math.clz32(Math.floor(v / TWO_POW_32));
-    const row = exponent - bits;
-    return { row, slot: Math.floor(v / 2 ** row) - this.halfCount };
   }
 
   private unflatten(index: number): { row: number; slot: number } {

@@ -71,7 +71,7 @@ describe('Histogram', () => {
   });
 
   it('puts a single sample in the same slot as a counted one, below and above 2^32 µs (property)', () => {
-    // record(v) has a fast path for one sample under 2^32; record(v, 2) always takes the general one.
+    // record(v) skips the checks for one sample under 2^32; record(v, 2) goes through them.
     fc.assert(
       fc.property(
         fc.array(
