@@ -6,8 +6,6 @@ import type { AttemptOutcome, LogicalOutcome, LogicalRequest, Strategy, Strategy
 import { AttemptTracker, CALL_HEADER, FetchRouter, headersToRecord, trackedFetch } from './common.ts';
 import { checkOpenAiSdkOptions, type OpenAiSdkStrategyOptions } from './openai-sdk-options.ts';
 
-export { OPENAI_SDK_DEFAULTS, type OpenAiSdkStrategyOptions } from './openai-sdk-options.ts';
-
 /**
  * The official `openai` SDK as a strategy: the SDK is the client and makes every decision (its own retry
  * loop, backoff, jitter, `retry-after` handling, timeouts); squall only counts. One client
