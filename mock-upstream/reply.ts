@@ -1,5 +1,6 @@
 import { KeyedStreams, Rng } from '../src/sim/rng.ts';
 import { memo } from '../src/util/memo.ts';
+import { outcomeRow } from './model/fault-kinds.ts';
 import type { Decision, ParsedAttempt, Reply, UpstreamConfig } from './types.ts';
 import * as wire from './wire/index.ts';
 
@@ -29,20 +30,6 @@ export interface BodyExtras {
   instructions?: string;
 }
 
-type FaultOutcome = Exclude<Decision['outcome'], 'ok'>;
-
-const ERROR_KIND: Partial<Record<FaultOutcome, wire.WireErrorKind>> = {
-  '400': 'bad_request',
-  '401': 'invalid_api_key',
-  '404': 'model_not_found',
-  '500': 'server_error',
-  '502': 'bad_gateway_html',
-  '503': 'overloaded',
-  '504': 'gateway_timeout_html',
-  insufficient_quota: 'insufficient_quota',
-  request_too_large: 'request_too_large',
-};
-
 export function replyForDecision(
   ctx: BuildContext,
   a: ParsedAttempt,
@@ -51,13 +38,16 @@ export function replyForDecision(
 ): Reply {
   const outcome = d.outcome;
 
+  const row = outcomeRow(outcome);
+  // No response at all: how the connection ends is the kind's answer.
+  if (row.status === undefined) {
+    if (row.answer === 'hang') return { kind: 'hang', ms: d.hangMs ?? ctx.config.maxHangMs };
+    if (row.answer === 'none') return { kind: 'refuse' };
+    return { kind: 'reset', delayMs: d.latencyMs };
+  }
+
+  // The two 429s built from the limiter's state; every other error body comes from the kind's row.
   switch (outcome) {
-    case 'timeout':
-      return { kind: 'hang', ms: d.hangMs ?? ctx.config.maxHangMs };
-    case 'reset':
-      return { kind: 'reset', delayMs: d.latencyMs };
-    case 'refuse':
-      return { kind: 'refuse' };
     case '429': {
       const snap = d.rateLimit;
       const byTokens = d.limitedBy === 'tokens';
@@ -85,7 +75,7 @@ export function replyForDecision(
     default:
       break;
   }
-  const errorKind = ERROR_KIND[outcome as FaultOutcome];
+  const errorKind = row.wireError;
   if (errorKind) {
     const e = wire.errorResponse(errorKind, {
       requestId: ctx.requestId,

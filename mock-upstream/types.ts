@@ -7,33 +7,13 @@
 /** Which API surface an attempt hit. */
 export type Endpoint = 'chat.completions' | 'embeddings' | 'responses' | 'models.list' | 'models.retrieve';
 
+import type { FaultKind } from './model/fault-kinds.ts';
+
 /**
- * Fault kinds, spelled as users write them in schedules and in the `x-squall-fault` header.
- * A stream fault drawn for a non-streaming request does nothing (the request is answered normally).
+ * Fault kinds, spelled as users write them in schedules and in the `x-squall-fault` header: one row each
+ * in model/fault-kinds.ts. A stream fault drawn for a non-streaming request does nothing.
  */
-export const FAULT_KINDS = [
-  '400',
-  '401',
-  '404',
-  '429',
-  '500',
-  '502',
-  '503',
-  '504',
-  'insufficient_quota',
-  'request_too_large',
-  'timeout',
-  'reset',
-  'reset_mid_body',
-  'refuse',
-  'malformed',
-  'stream_cut',
-  'stream_stall',
-  'stream_stall_keepalive',
-  'stream_malformed',
-  'stream_error',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { FAULT_KINDS, type FaultKind } from './model/fault-kinds.ts';
 
 /** Latency of a whole (non-streaming) answer, or of the time to first token for streams. */
 export type LatencySpec =

@@ -12,6 +12,7 @@ import {
 import type { RateLimits } from './buckets.ts';
 import type { Capacity } from './capacity.ts';
 import { type AttemptDraws, DRAW_STREAM } from './draws.ts';
+import { FAULT_KIND_TABLE, outcomeRow } from './fault-kinds.ts';
 import { sampleLatencyMs, sampleLognormal, streamGapsMs } from './latency.ts';
 import type { Effects } from './schedule.ts';
 
@@ -38,37 +39,11 @@ import type { Effects } from './schedule.ts';
  * A 503 from capacity comes after the buckets were charged: the limiter had already let it through.
  */
 
-/** Faults answered by the edge at once (no processing time). */
-const EDGE_FAULTS: ReadonlySet<string> = new Set<FaultKind>([
-  '400',
-  '401',
-  '404',
-  '429',
-  'insufficient_quota',
-  'request_too_large',
-  '502',
-  '503',
-  'refuse',
-]);
-/** Faults whose (broken) answer carries a generated body, so they need a length and stream timing. */
-const BODY_FAULTS: ReadonlySet<string> = new Set<FaultKind>([
-  'reset_mid_body',
-  'malformed',
-  'stream_cut',
-  'stream_stall',
-  'stream_stall_keepalive',
-  'stream_malformed',
-  'stream_error',
-]);
-const HANG_FAULTS: ReadonlySet<string> = new Set<FaultKind>([
-  'timeout',
-  'stream_stall',
-  'stream_stall_keepalive',
-]);
-const STREAM_KIND: readonly boolean[] = FAULT_KINDS.map((k) => k.startsWith('stream_'));
+/** Per kind, indexed like FAULT_KINDS (the fault draw's hot loop reads this rather than the row). */
+const STREAM_KIND: readonly boolean[] = FAULT_KINDS.map((k) => FAULT_KIND_TABLE[k].streamOnly);
 
 export function isStreamFault(kind: FaultKind): boolean {
-  return kind.startsWith('stream_');
+  return FAULT_KIND_TABLE[kind].streamOnly;
 }
 
 /** Endpoints that generate text (and so have a completion length and, when streaming, token gaps). */
@@ -78,26 +53,7 @@ export function generatesText(endpoint: Endpoint): boolean {
 
 /** HTTP status a front sends for an outcome; undefined when no response is sent at all. */
 export function statusOf(outcome: Decision['outcome']): number | undefined {
-  switch (outcome) {
-    case 'ok':
-    case 'malformed':
-    case 'reset_mid_body':
-    case 'stream_cut':
-    case 'stream_stall':
-    case 'stream_stall_keepalive':
-    case 'stream_malformed':
-    case 'stream_error':
-      return 200;
-    case 'insufficient_quota':
-    case 'request_too_large':
-      return 429;
-    case 'timeout':
-    case 'reset':
-    case 'refuse':
-      return undefined;
-    default:
-      return Number(outcome);
-  }
+  return outcomeRow(outcome).status;
 }
 
 /** Everything a decision reads or charges; the model owns it. */
@@ -251,8 +207,9 @@ function faultDecision(
     reason,
     phases,
   };
-  if (!EDGE_FAULTS.has(kind) && kind !== 'timeout') {
-    if (BODY_FAULTS.has(kind)) {
+  const row = FAULT_KIND_TABLE[kind];
+  if (row.answer === 'processed' || row.answer === 'body') {
+    if (row.answer === 'body') {
       const work = sampleWork(ctx, fx, attempt, key);
       d.latencyMs = work.latencyMs;
       d.completionTokens = work.completionTokens;
@@ -264,7 +221,7 @@ function faultDecision(
       );
     }
   }
-  if (HANG_FAULTS.has(kind)) d.hangMs = ctx.config.maxHangMs;
+  if (row.hangs) d.hangMs = ctx.config.maxHangMs;
   return d;
 }
 

@@ -1,5 +1,6 @@
 import { startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
+import { BILLED_OUTCOMES } from '../../mock-upstream/model/fault-kinds.ts';
 import type { Decision, ParsedAttempt, UpstreamConfig } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
 import { Histogram } from '../metrics/histogram.ts';
@@ -74,16 +75,6 @@ export interface StrategyRunResult {
 }
 
 const SIM_BASE_URL = 'http://squall.sim/v1';
-const BILLED_OUTCOMES = new Set([
-  'ok',
-  'malformed',
-  'reset_mid_body',
-  'stream_cut',
-  'stream_stall',
-  'stream_stall_keepalive',
-  'stream_malformed',
-  'stream_error',
-]);
 
 /** Simulated time (the default): virtual clock, the upstream in process, no sockets. */
 export function runStrategySim(input: StrategyRunInput): Promise<StrategyRunResult> {
