@@ -55,6 +55,11 @@ export function rateUnit(ratesPerSec: readonly number[]): {
   return { timeUnit: '1h', perSec: 3600, exact: false };
 }
 
+/** A rate per timeUnit for people: 2000/60 s × 60 is 2000, not 2000.0000000000002. Inexact units say so. */
+export function formatRate(perUnit: number, exact: boolean): string {
+  return exact ? String(Math.round(perUnit)) : `about ${Number(perUnit.toPrecision(6))}`;
+}
+
 function isWhole(x: number): boolean {
   return Math.abs(x - Math.round(x)) < 1e-9;
 }
@@ -152,7 +157,7 @@ function arrivalExecutors(a: ArrivalSpec, o: ExecutorOptions): Omit<ExecutorPlan
       const unit = rateUnit([a.ratePerSec]);
       if (!unit.exact) approximations.push('rate rounded to whole requests per hour');
       exact.push(
-        `open model: ${a.ratePerSec * unit.perSec} requests per ${unit.timeUnit} (constant-arrival-rate)`,
+        `open model: ${formatRate(a.ratePerSec * unit.perSec, unit.exact)} requests per ${unit.timeUnit} (constant-arrival-rate)`,
       );
       return {
         scenarios: {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { isSquallError } from '../../src/errors.ts';
 import { exportK6, type K6Export } from '../../src/export/k6.ts';
-import { rateUnit } from '../../src/export/k6-executors.ts';
+import { formatRate, rateUnit } from '../../src/export/k6-executors.ts';
 import { loadScenario } from '../../src/scenario/plan.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,6 +27,15 @@ describe('squall export k6: executors', () => {
     const u = rateUnit([perSec]);
     expect(u.timeUnit).toBe(unit);
     expect(Math.round(perSec * u.perSec)).toBe(count);
+  });
+
+  it('the header prints rates as people write them (2000 per 1m, not 2000.0000000000002)', () => {
+    const e = exportK6(load('seed-article/singles-day-429-storm.yaml'), { strategy: 'expo-jitter' });
+    expect(e.script).toContain('open model: 2000 requests per 1m (constant-arrival-rate)');
+    const header = e.script.split('\n').filter((l) => l.startsWith('//'));
+    expect(header.join('\n')).not.toMatch(/\d\.\d{9,}/);
+    expect(formatRate(2000.0000000000002, true)).toBe('2000');
+    expect(formatRate(1234.56789, false)).toBe('about 1234.57');
   });
 
   it('a constant open rate becomes constant-arrival-rate for the scenario duration, drain as gracefulStop', () => {
