@@ -186,18 +186,28 @@ export const CLIENT_JS = String.raw`
     'spectrum': function (run) {
       return spectrumChart(run.strategies.map(function (s) { return line(s.name, s.color, spectrumPoints(s)); }));
     },
-    'success-over-time': function (run) {
-      return timeChart(run, run.strategies.map(function (s) {
-        return line(s.name, s.color, points(run.axis.t, s.series.successRate, 100));
-      }), 'success rate (%)', function (o) { o.scales.y.max = 100; });
+    // Small multiples: one panel per strategy, its line in its colour on top of the others in grey.
+    // Overlaid in one chart, strategies at 0% or 100% together hide each other.
+    'success-over-time': function (run, i) {
+      var me = run.strategies[i], t = run.axis.t, grey = cssVar('--context');
+      var datasets = [line(me.name, me.color, points(t, me.series.successRate, 100), { borderWidth: 2, order: 0 })];
+      run.strategies.forEach(function (s, j) {
+        if (j !== i) datasets.push(line(s.name, grey, points(t, s.series.successRate, 100), { borderWidth: 1, order: 1 }));
+      });
+      return timeChart(run, datasets, 'success rate (%)', function (o) {
+        o.scales.y.max = 100;
+        o.plugins.legend = { labels: { filter: function (item) { return item.datasetIndex === 0; } } };
+      });
     },
+    // Every strategy's panel on one y-scale (suggestedMax: chart.js still picks round ticks), so a
+    // strategy that sent five times the attempts looks five times as tall.
     'traffic': function (run, i) {
       var s = run.strategies[i], t = run.axis.t;
       return timeChart(run, [
         line('offered', cssVar('--offered'), points(t, s.series.offered), { borderDash: [5, 4] }),
         line('attempted', s.color, points(t, s.series.attempted)),
         line('succeeded', alpha(s.color, 0.9), points(t, s.series.succeeded), { fill: 'origin', backgroundColor: alpha(s.color, 0.25), borderWidth: 0.5 })
-      ], 'per second');
+      ], 'per second', function (o) { o.scales.y.suggestedMax = run.scales.trafficPerSec; });
     },
     'failures': function (run, i) {
       var s = run.strategies[i], t = run.axis.t;
@@ -207,6 +217,7 @@ export const CLIENT_JS = String.raw`
       return timeChart(run, datasets, 'failed requests per second', function (o) {
         o.parsing = true; // stacking needs chart.js to parse
         o.scales.y.stacked = true;
+        o.scales.y.suggestedMax = run.scales.failedPerSec;
         if (datasets.length === 0) o.plugins.title = { display: true, text: 'no failed requests' };
       });
     },
@@ -218,18 +229,13 @@ export const CLIENT_JS = String.raw`
           datasets.push(line(s.name + ' half-open', s.color, points(run.axis.t, s.series.breakerHalfOpen, 100), { stepped: true, borderDash: [3, 3] }));
         }
       });
-      return timeChart(run, datasets, '% of the second open', function (o) {
-        o.scales.y.max = 100;
-        if (datasets.length === 0) o.plugins.title = { display: true, text: 'no breaker opened in any strategy' };
-      });
+      return timeChart(run, datasets, '% of the second open', function (o) { o.scales.y.max = 100; });
     },
     'queue': function (run) {
       var datasets = run.strategies.filter(function (s) { return s.series.queueDepth.some(positive); }).map(function (s) {
         return line(s.name, s.color, points(run.axis.t, s.series.queueDepth), { stepped: true });
       });
-      return timeChart(run, datasets, 'queue / limiter depth (max per second)', function (o) {
-        if (datasets.length === 0) o.plugins.title = { display: true, text: 'nothing queued in any strategy' };
-      });
+      return timeChart(run, datasets, 'queue / limiter depth (max per second)');
     },
     'in-flight': function (run) {
       return timeChart(run, run.strategies.map(function (s) {

@@ -12,7 +12,16 @@ import {
   formatPercent,
   NO_VALUE,
 } from './format.ts';
-import { type CellInput, figure, page, runMeta, strategyLabel, table, zoomControl } from './page.ts';
+import {
+  type CellInput,
+  emptyFigure,
+  figure,
+  page,
+  runMeta,
+  strategyLabel,
+  table,
+  zoomControl,
+} from './page.ts';
 import { FAILURE_CLASS_STYLE, strategyColor } from './palette.ts';
 import { faultLabel, runPayload } from './payload.ts';
 import type { ReportOptions, ThresholdResult } from './types.ts';
@@ -181,22 +190,26 @@ ${spectrum}
 function overTimeSection(result: RunResult): string {
   const s = result.strategies;
   const windowNames = result.faultWindows.map((w) => w.name);
-  const successOverTime = figure({
-    id: 'chart-success-over-time',
-    chart: 'success-over-time',
-    title: 'Success rate over time',
-    subtitle: 'logical requests completing each second; shaded: fault windows',
-    ariaLabel: `Line chart of per-second success rate for ${s.length} strategies with ${windowNames.length} fault windows shaded`,
-    size: 'tall',
-    fallback: table({
-      headers: ['Strategy', 'Overall success', ...result.faultWindows.map((w) => `Recovery after ${w.name}`)],
-      rows: s.map((x, i) => [
-        strategyLabel(x.name, strategyColor(i)),
-        formatPercent(x.summary.successRate),
-        ...x.summary.recovery.map((r) => (r.recoveryMs === null ? 'never' : formatMs(r.recoveryMs))),
-      ]),
+  // Small multiples, one panel per strategy: overlaid, lines at 0% or 100% hide each other.
+  const successOverTime = s.map((x, i) =>
+    figure({
+      id: `chart-success-over-time-${i}`,
+      chart: 'success-over-time',
+      index: i,
+      title: `${x.name}: success rate over time`,
+      subtitle: `${x.name} in colour, the other strategies in grey; logical requests completing each second; shaded: fault windows`,
+      ariaLabel: `Line chart of per-second success rate of ${x.name} (overall ${formatPercent(x.summary.successRate)}) against ${s.length - 1} other strategies, with ${windowNames.length} fault windows shaded`,
+      fallback: table({
+        headers: ['Overall success', ...x.summary.recovery.map((r) => `Recovery after ${r.name}`)],
+        rows: [
+          [
+            formatPercent(x.summary.successRate),
+            ...x.summary.recovery.map((r) => (r.recoveryMs === null ? 'never' : formatMs(r.recoveryMs))),
+          ],
+        ],
+      }),
     }),
-  });
+  );
   const schedule =
     result.faultWindows.length === 0
       ? '<p class="note">The scenario has no fault windows: the upstream only applied its rate limits and capacity.</p>'
@@ -259,7 +272,10 @@ function overTimeSection(result: RunResult): string {
           }),
         });
   return `<section id="over-time"><h2>Over time</h2>
-${successOverTime}
+<h3>Success rate over time, per strategy</h3>
+<div class="grid">
+${successOverTime.join('\n')}
+</div>
 <div class="grid">
 ${schedule}
 ${alerts}
@@ -329,41 +345,58 @@ ${failures.join('\n')}
 function controlSection(result: RunResult): string {
   const s = result.strategies;
   const names = s.map((x, i) => strategyLabel(x.name, strategyColor(i)));
-  const breaker = figure({
-    id: 'chart-breaker',
-    chart: 'breaker',
-    title: 'Circuit breaker state',
-    subtitle:
-      'share of each second the breaker was open (dashed: half-open); strategies whose breaker never opened are left out',
-    ariaLabel: `Line chart of breaker open time per second: ${s
-      .map((x) => `${x.name} opened ${x.summary.events.breakerOpened} times`)
-      .join(', ')}`,
-    fallback: table({
-      headers: ['Strategy', 'Opened', 'Transitions', 'Fast-failed requests'],
-      rows: s.map((x, i) => [
-        names[i]!,
-        formatCount(x.summary.events.breakerOpened),
-        formatCount(x.summary.events.breakerTransitions),
-        formatCount(x.summary.failuresByClass.breaker_open),
-      ]),
-    }),
-  });
-  const queue = figure({
-    id: 'chart-queue',
-    chart: 'queue',
-    title: 'Limiter / queue depth',
-    subtitle: 'deepest queue in each second; strategies that never queued are left out',
-    ariaLabel: `Line chart of queue and limiter depth per second for ${s.length} strategies`,
-    fallback: table({
-      headers: ['Strategy', 'Deepest queue', 'Limiter wait p99', 'Shed'],
-      rows: s.map((x, i) => [
-        names[i]!,
-        formatCount(Math.max(0, ...x.summary.series.queueDepth)),
-        formatMs(x.summary.limiterWaitMs.p99),
-        formatCount(x.summary.failuresByClass.shed),
-      ]),
-    }),
-  });
+  const opened = s.some(
+    (x) =>
+      x.summary.series.breakerOpen.some((v) => v > 0) || x.summary.series.breakerHalfOpen.some((v) => v > 0),
+  );
+  const queued = s.some((x) => x.summary.series.queueDepth.some((v) => v > 0));
+  const breaker = !opened
+    ? emptyFigure({
+        id: 'breaker-none',
+        title: 'Circuit breaker state',
+        message: 'No breaker opened in any strategy.',
+      })
+    : figure({
+        id: 'chart-breaker',
+        chart: 'breaker',
+        title: 'Circuit breaker state',
+        subtitle:
+          'share of each second the breaker was open (dashed: half-open); strategies whose breaker never opened are left out',
+        ariaLabel: `Line chart of breaker open time per second: ${s
+          .map((x) => `${x.name} opened ${x.summary.events.breakerOpened} times`)
+          .join(', ')}`,
+        fallback: table({
+          headers: ['Strategy', 'Opened', 'Transitions', 'Fast-failed requests'],
+          rows: s.map((x, i) => [
+            names[i]!,
+            formatCount(x.summary.events.breakerOpened),
+            formatCount(x.summary.events.breakerTransitions),
+            formatCount(x.summary.failuresByClass.breaker_open),
+          ]),
+        }),
+      });
+  const queue = !queued
+    ? emptyFigure({
+        id: 'queue-none',
+        title: 'Limiter / queue depth',
+        message: 'No queue in any strategy: no request waited in a limiter or queue.',
+      })
+    : figure({
+        id: 'chart-queue',
+        chart: 'queue',
+        title: 'Limiter / queue depth',
+        subtitle: 'deepest queue in each second; strategies that never queued are left out',
+        ariaLabel: `Line chart of queue and limiter depth per second for ${s.length} strategies`,
+        fallback: table({
+          headers: ['Strategy', 'Deepest queue', 'Limiter wait p99', 'Shed'],
+          rows: s.map((x, i) => [
+            names[i]!,
+            formatCount(Math.max(0, ...x.summary.series.queueDepth)),
+            formatMs(x.summary.limiterWaitMs.p99),
+            formatCount(x.summary.failuresByClass.shed),
+          ]),
+        }),
+      });
   const inFlight = figure({
     id: 'chart-in-flight',
     chart: 'in-flight',

@@ -107,6 +107,17 @@ export function figure(o: FigureOptions): string {
 </figure>`;
 }
 
+/**
+ * A chart with nothing to draw: its caption and one sentence saying why, instead of empty axes a reader
+ * would study for a line that is not there.
+ */
+export function emptyFigure(o: { id: string; title: string; message: string }): string {
+  return `<figure>
+<figcaption>${escapeHtml(o.title)}</figcaption>
+<p class="empty-chart" id="${escapeHtml(o.id)}">${escapeHtml(o.message)}</p>
+</figure>`;
+}
+
 export interface Cell {
   html: string;
   /** The raw number, so a test or a script can read the cell without parsing text. */
@@ -172,10 +183,10 @@ export function zoomControl(
   windows: Array<{ name: string; startS: number; endS: number }>,
 ): string {
   const buttons = windows.map((w, i) => {
-    // A little context either side, so the window's edges (and the recovery after it) show.
-    const pad = Math.max(5, Math.round((w.endS - w.startS) * 0.2));
-    const from = Math.max(0, Math.floor(w.startS - pad));
-    const to = Math.min(seconds, Math.ceil(w.endS + pad));
+    // Exactly the range the label names: a user who reads "1:00–14:06" must see 1:00–14:06 (a padded
+    // range read as the wrong window). The sliders and Reset widen it to see the recovery after.
+    const from = Math.max(0, Math.round(w.startS));
+    const to = Math.min(seconds, Math.max(from + 1, Math.round(w.endS)));
     return `<button type="button" id="zoom-window-${i}" data-zoom-from="${from}" data-zoom-to="${to}">Zoom to ${escapeHtml(
       w.name,
     )} (${formatClock(w.startS)}–${formatClock(w.endS)})</button>`;

@@ -17,6 +17,11 @@ export interface RunPayload {
   faultWindows: Array<{ name: string; startS: number; endS: number; label: string }>;
   failureClasses: Array<{ key: FailureClass; label: string; color: string }>;
   strategies: StrategyPayload[];
+  /**
+   * One y-scale per family of per-strategy charts, so panels side by side compare by height: the most
+   * any strategy's traffic chart (offered, attempted, succeeded) and stacked failure chart reach.
+   */
+  scales: { trafficPerSec: number; failedPerSec: number };
 }
 
 export interface StrategyPayload {
@@ -64,6 +69,7 @@ export function runPayload(
   for (const s of result.strategies) {
     for (const c of FAILURE_CLASSES) if ((s.summary.failuresByClass[c] ?? 0) > 0) present.add(c);
   }
+  const strategies = result.strategies.map((s, i) => strategyPayload(s, i, axis, seedsCI?.[s.name] ?? null));
   return {
     seconds,
     axis,
@@ -77,8 +83,26 @@ export function runPayload(
       key,
       ...FAILURE_CLASS_STYLE[key],
     })),
-    strategies: result.strategies.map((s, i) => strategyPayload(s, i, axis, seedsCI?.[s.name] ?? null)),
+    strategies,
+    scales: sharedScales(strategies),
   };
+}
+
+/** Maxima of what is drawn (the downsampled columns), stacked where the chart stacks. */
+function sharedScales(strategies: readonly StrategyPayload[]): RunPayload['scales'] {
+  let trafficPerSec = 0;
+  let failedPerSec = 0;
+  for (const s of strategies) {
+    for (const column of [s.series.offered, s.series.attempted, s.series.succeeded])
+      for (const v of column) if (v !== null && v > trafficPerSec) trafficPerSec = v;
+    const stacks = Object.values(s.series.failed);
+    for (let i = 0; i < (stacks[0]?.length ?? 0); i++) {
+      let total = 0;
+      for (const column of stacks) total += column![i] ?? 0;
+      if (total > failedPerSec) failedPerSec = total;
+    }
+  }
+  return { trafficPerSec, failedPerSec };
 }
 
 function strategyPayload(

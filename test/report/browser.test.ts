@@ -230,19 +230,23 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
         ).squall.charts[chartId]!;
         return [c.scales.x.min, c.scales.x.max];
       }, id);
-    const seconds = result.strategies[0]!.summary.series.seconds;
-    expect(await xRange('chart-success-over-time')).toEqual([0, seconds]);
+    // The time axis spans the longest strategy's series (they run on past the duration while draining).
+    const seconds = Math.max(...result.strategies.map((s) => s.summary.series.seconds));
+    expect(await xRange('chart-success-over-time-0')).toEqual([0, seconds]);
     const before = await page.evaluate(() =>
-      (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL(),
+      (document.getElementById('chart-success-over-time-0') as HTMLCanvasElement).toDataURL(),
     );
 
     const button = page.locator('#zoom-window-0');
     const from = Number(await button.getAttribute('data-zoom-from'));
     const to = Number(await button.getAttribute('data-zoom-to'));
+    // The storm runs 1:00–2:00: the button says so and zooms to exactly that, not a padded range.
+    expect(await button.textContent()).toBe('Zoom to storm (1:00–2:00)');
+    expect([from, to]).toEqual([60, 120]);
     await button.click();
-    expect([from, to]).not.toEqual([0, seconds]);
     for (const id of [
-      'chart-success-over-time',
+      'chart-success-over-time-0',
+      'chart-success-over-time-2',
       'chart-traffic-0',
       'chart-failures-2',
       'chart-breaker',
@@ -251,21 +255,103 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
       expect(await xRange(id), id).toEqual([from, to]);
     }
     const after = await page.evaluate(() =>
-      (document.getElementById('chart-success-over-time') as HTMLCanvasElement).toDataURL(),
+      (document.getElementById('chart-success-over-time-0') as HTMLCanvasElement).toDataURL(),
     );
     expect(after).not.toBe(before);
     expect(await page.locator('#zoom-shown').textContent()).toBe(`${formatClock(from)} – ${formatClock(to)}`);
 
     await page.locator('#zoom-start').fill('30');
-    expect((await xRange('chart-success-over-time'))[0]).toBe(30);
+    expect((await xRange('chart-success-over-time-0'))[0]).toBe(30);
     await page.locator('#zoom-reset').click();
-    expect(await xRange('chart-success-over-time')).toEqual([0, seconds]);
+    expect(await xRange('chart-success-over-time-0')).toEqual([0, seconds]);
     // Charts that are not over time are left alone.
     expect(
       await page.evaluate(
         () => (window as unknown as { squall: { timeCharts: unknown[] } }).squall.timeCharts.length,
       ),
     ).toBe((await page.locator('canvas[data-chart]').count()) - 3);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('draws success over time as one panel per strategy, each strategy visible in its own colour', async () => {
+    const { page, errors } = await open(renderHtml(result), 'multiples.html');
+    const panels = await page.evaluate(() => {
+      type ChartLike = {
+        canvas: HTMLCanvasElement;
+        chartArea: { left: number; top: number; right: number; bottom: number };
+        data: { datasets: Array<{ label: string; borderColor: string }> };
+      };
+      const charts = (window as unknown as { squall: { charts: Record<string, ChartLike> } }).squall.charts;
+      return Object.entries(charts)
+        .filter(([id]) => id.startsWith('chart-success-over-time-'))
+        .map(([id, chart]) => {
+          const own = chart.data.datasets[0]!;
+          const hex = Number.parseInt(own.borderColor.slice(1), 16);
+          const [r0, g0, b0] = [hex >> 16, (hex >> 8) & 255, hex & 255];
+          const ctx = chart.canvas.getContext('2d')!;
+          const scale = chart.canvas.width / chart.canvas.clientWidth;
+          const a = chart.chartArea;
+          const x0 = Math.ceil(a.left * scale);
+          const y0 = Math.ceil(a.top * scale);
+          const px = ctx.getImageData(
+            x0,
+            y0,
+            Math.floor(a.right * scale) - x0,
+            Math.floor(a.bottom * scale) - y0,
+          ).data;
+          let own_ = 0;
+          for (let i = 0; i < px.length; i += 4) {
+            if (Math.abs(px[i]! - r0) + Math.abs(px[i + 1]! - g0) + Math.abs(px[i + 2]! - b0) < 24) own_++;
+          }
+          return { id, labels: chart.data.datasets.map((d) => d.label), ownPixels: own_ };
+        });
+    });
+    const names = result.strategies.map((s) => s.name);
+    expect(panels.map((p) => p.id)).toEqual(names.map((_, i) => `chart-success-over-time-${i}`));
+    for (const [i, p] of panels.entries()) {
+      // Its own line first (drawn on top), every other strategy behind it for context.
+      expect(p.labels[0], p.id).toBe(names[i]);
+      expect([...p.labels].sort(), p.id).toEqual([...names].sort());
+      // Where all strategies sit at 100% together, the panel's own colour still shows.
+      expect(p.ownPixels, p.id).toBeGreaterThan(200);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('draws the per-strategy traffic and failure panels on one shared y-scale', async () => {
+    const { page, errors } = await open(renderHtml(result), 'scales.html');
+    const yMax = (prefix: string) =>
+      page.evaluate((p) => {
+        const charts = (
+          window as unknown as { squall: { charts: Record<string, { scales: { y: { max: number } } }> } }
+        ).squall.charts;
+        return Object.entries(charts)
+          .filter(([id]) => id.startsWith(p))
+          .map(([, c]) => c.scales.y.max);
+      }, prefix);
+    // The strategies' own peaks differ (retries): without a shared scale their axes would too.
+    const peaks = result.strategies.map((s) => Math.max(...s.summary.series.attempted));
+    expect(new Set(peaks).size).toBeGreaterThan(1);
+    for (const prefix of ['chart-traffic-', 'chart-failures-']) {
+      const maxima = await yMax(prefix);
+      expect(maxima, prefix).toHaveLength(result.strategies.length);
+      expect(new Set(maxima).size, `${prefix}: ${maxima.join(', ')}`).toBe(1);
+    }
+    expect((await yMax('chart-traffic-'))[0]).toBeGreaterThanOrEqual(Math.max(...peaks));
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('says "no queue in any strategy" instead of drawing an empty limiter chart', async () => {
+    const noQueue: RunResult = structuredClone(result);
+    for (const s of noQueue.strategies)
+      s.summary.series.queueDepth = s.summary.series.queueDepth.map(() => 0);
+    const { page, errors } = await open(renderHtml(noQueue), 'no-queue.html');
+    expect(await page.locator('#chart-queue').count()).toBe(0);
+    expect(await page.locator('#queue-none').textContent()).toMatch(/^No queue in any strategy/);
+    expect(await page.locator('#queue-none').isVisible()).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
