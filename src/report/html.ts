@@ -1,6 +1,7 @@
 import type { BreakdownRow } from '../metrics/breakdown.ts';
 import { FAILURE_CLASSES } from '../metrics/failure-class.ts';
 import type { RunResult } from '../runner/result.ts';
+import { claimsHtml } from './claims.ts';
 import { escapeHtml } from './escape.ts';
 import {
   formatClock,
@@ -35,6 +36,7 @@ export function renderHtml(result: RunResult, o: ReportOptions = {}): string {
   const payload = runPayload(result, o.seedsCI);
   const windows = payload.faultWindows;
   const body = [
+    claimsHtml(result),
     '<section id="verdict"><h2>Verdict</h2>',
     verdictHtml(result, o.thresholds),
     o.thresholds && o.thresholds.length > 0 ? thresholdsHtml(o.thresholds) : '',

@@ -1,4 +1,5 @@
 import type { RunResult } from '../runner/result.ts';
+import { claimsMarkdownLines } from './claims.ts';
 import { compareRuns } from './compare.ts';
 import { escapeMarkdownCell } from './escape.ts';
 import { formatClock, formatDuration, formatNumber, formatObserved } from './format.ts';
@@ -19,6 +20,7 @@ export function renderMarkdown(result: RunResult, o: MarkdownOptions = {}): stri
     ...(result.scenario.description ? [result.scenario.description, ''] : []),
     ...metaLines(result),
     '',
+    ...claimsMarkdownLines(result, row),
     '### Verdict',
     '',
     ...verdictLines(result, o.thresholds),

@@ -8,14 +8,14 @@ export const REPORT_CSS = `
   color-scheme: light dark;
   --bg: #ffffff; --bg-alt: #f5f6f8; --fg: #1d2430; --fg-muted: #5b6573; --grid: rgba(0,0,0,0.09);
   --border: #d8dce2; --accent: #3867d6; --pass: #1a7f37; --fail: #cf222e; --best-bg: rgba(26,127,55,0.12);
-  --ci: rgba(29,36,48,0.35); --offered: #8a94a3; --context: rgba(91,101,115,0.5);
+  --ci: rgba(29,36,48,0.35); --offered: #8a94a3; --context: rgba(91,101,115,0.5); --warn: #9a6700;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #121418; --bg-alt: #1b1e24; --fg: #e3e6eb; --fg-muted: #a0a8b4; --grid: rgba(255,255,255,0.10);
     --border: #2e333b; --accent: #7aa2f7; --pass: #4ac26b; --fail: #ff7b72; --best-bg: rgba(74,194,107,0.18);
-    --ci: rgba(227,230,235,0.45); --offered: #9aa3b0; --context: rgba(160,168,180,0.5);
+    --ci: rgba(227,230,235,0.45); --offered: #9aa3b0; --context: rgba(160,168,180,0.5); --warn: #d29922;
   }
 }
 * { box-sizing: border-box; }
@@ -42,6 +42,9 @@ td.best { background: var(--best-bg); font-weight: 600; }
 td.best::after { content: " ★"; color: var(--pass); }
 .pass { color: var(--pass); font-weight: 600; }
 .fail { color: var(--fail); font-weight: 600; }
+td.verdict-confirmed { color: var(--pass); font-weight: 600; }
+td.verdict-contradicted { color: var(--fail); font-weight: 600; }
+td.verdict-inconclusive { color: var(--warn); font-weight: 600; }
 .better { color: var(--pass); }
 .worse { color: var(--fail); }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }

@@ -1,4 +1,5 @@
 import type { RunResult } from '../runner/result.ts';
+import { claimsTerminalLines } from './claims.ts';
 import { formatDuration, formatNumber, formatObserved } from './format.ts';
 import type { TerminalOptions, ThresholdResult } from './types.ts';
 import { verdictTable } from './verdict.ts';
@@ -68,6 +69,7 @@ export function renderTerminalTable(result: RunResult, o: TerminalOptions = {}):
   ];
   if (result.partial) lines.push(paint('partial run: interrupted; numbers cover only what ran', 'yellow'));
   if (o.thresholds && o.thresholds.length > 0) lines.push('', ...thresholdLines(o.thresholds, paint));
+  if (result.claims?.length) lines.push('', ...claimsTerminalLines(result, paint));
   lines.push('', paint(`reproduce: ${result.reproduce}`, 'dim'));
   return `${lines.join('\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import type { ClaimResult } from '../claims/evaluate.ts';
 import type { AlertResult, AlertRule } from '../metrics/alerts.ts';
 import type { StrategySummary } from '../metrics/recorder.ts';
 
@@ -39,6 +40,11 @@ export interface RunResult {
   /** true when the run was interrupted: numbers cover only what ran. */
   partial: boolean;
   wall: { startedAt: string; wallMs: number };
+  /**
+   * The scenario's claims, each judged over the run's seeds (at least MIN_CLAIM_SEEDS: see
+   * runScenario). Findings, not gates: absent when the scenario states none.
+   */
+  claims?: ClaimResult[];
 }
 
 export interface StrategyResult {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
+import { evaluateClaims, MIN_CLAIM_SEEDS } from '../claims/evaluate.ts';
 import { SquallError } from '../errors.ts';
 import type { AlertRule } from '../metrics/alerts.ts';
 import {
@@ -149,6 +150,12 @@ export interface ScenarioRun {
 }
 
 export interface ScenarioRunOptions extends PlanOptions {
+  /**
+   * Seeds the claims are judged over when the run has fewer (default MIN_CLAIM_SEEDS). The extra seeds
+   * follow the run's own (base+1, base+2…) and feed the claims only: tables and thresholds show the
+   * seeds asked for.
+   */
+  claimSeeds?: number;
   /** Overrides the file's `mode` (`--mode`). */
   mode?: 'sim' | 'live';
   /** Threads running strategies at once (`--workers`); see RunOptions.workers. */
@@ -163,23 +170,28 @@ export async function runScenario(
   options: ScenarioRunOptions = {},
 ): Promise<ScenarioRun> {
   const seeds = seedsOf(loaded, options);
-  const reproduce = reproduceCommand(loaded, seeds);
+  const claims = loaded.scenario.claims ?? [];
+  const reproduce = `${reproduceCommand(loaded, seeds)}${claims.length > 0 && options.claimSeeds !== undefined ? ` --claim-seeds ${options.claimSeeds}` : ''}`;
   await preflight(toPlan(loaded, seeds[0]!, reproduce));
-  const runs: RunResult[] = [];
-  for (const [i, seed] of seeds.entries()) {
-    if (options.signal?.aborted && runs.length > 0) break;
+  // A claim is judged over at least MIN_CLAIM_SEEDS seeds, whatever the run asks for.
+  const claimSeeds = Math.max(seeds.length, options.claimSeeds ?? MIN_CLAIM_SEEDS);
+  const allSeeds = claims.length > 0 ? seedList(seeds[0]!, claimSeeds) : seeds;
+  const allRuns: RunResult[] = [];
+  for (const [i, seed] of allSeeds.entries()) {
+    if (options.signal?.aborted && allRuns.length > 0) break;
     const onProgress = options.onProgress;
-    runs.push(
+    allRuns.push(
       await runExperiment(
         { ...toPlan(loaded, seed, reproduce), mode: options.mode ?? loaded.scenario.mode ?? 'sim' },
         {
           ...(options.signal ? { signal: options.signal } : {}),
-          ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, seeds.length) } : {}),
+          ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, allSeeds.length) } : {}),
           ...(options.workers !== undefined ? { workers: options.workers } : {}),
         },
       ),
     );
   }
+  const runs = allRuns.slice(0, seeds.length);
   const partial = runs.some((r) => r.partial) || runs.length < seeds.length;
   const thresholds = evaluateThresholds(thresholdsOf(loaded), runs);
   const first = runs[0]!;
@@ -188,6 +200,7 @@ export async function runScenario(
     partial,
     thresholds,
     ...(seeds.length > 1 ? { seedsCI: seedsConfidence(runs) } : {}),
+    ...(claims.length > 0 ? { claims: evaluateClaims(claims, allRuns) } : {}),
   };
   return { runs, result, thresholds, partial };
 }

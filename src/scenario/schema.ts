@@ -9,6 +9,7 @@ import {
 import { checkStrategySync } from '../strategies/build.ts';
 import { checkStrategyConfig, type StrategyConfig } from '../strategies/config.ts';
 import { trafficSchema } from '../traffic/index.ts';
+import { checkClaimStrategies, claimsSchema } from './claims-schema.ts';
 import { durationMs, probability, upstreamSchema } from './upstream-schema.ts';
 
 /**
@@ -223,6 +224,7 @@ export const scenarioSchema = z
     strategies: z.array(strategyEntry).min(1, { error: 'list at least one strategy to run' }),
     thresholds: thresholdsSection.optional(),
     alerts: z.array(alertRule).optional(),
+    claims: claimsSchema.optional(),
   })
   .superRefine(
     (s, ctx) => {
@@ -270,6 +272,9 @@ export const scenarioSchema = z
       });
       const specs = Array.isArray(s.thresholds) ? s.thresholds : [];
       if (names.size === 0) return;
+      checkClaimStrategies(s.claims, new Set(names.keys()), ({ path, message, hint }) =>
+        ctx.addIssue({ code: 'custom', path, message, params: { hint } }),
+      );
       const known = [...names.keys()];
       const unknownRef = (name: string) =>
         `no strategy is named "${name}" (strategies: ${known.map((n) => `"${n}"`).join(', ')})`;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { MIN_CLAIM_SEEDS } from '../../claims/evaluate.ts';
 import { SquallError } from '../../errors.ts';
 import { MIN_REQUESTS_FOR_WORKERS } from '../../runner/experiment.ts';
 import type { Progress } from '../../runner/run-strategy.ts';
@@ -17,6 +18,7 @@ export interface RunCommandOptions {
   out: string;
   seed?: string;
   seeds?: string;
+  claimSeeds?: string;
   mode?: string;
   workers?: string;
   quiet?: boolean;
@@ -37,6 +39,10 @@ export function registerRun(program: Command): void {
     .option('-o, --out <dir>', 'where reports go: <dir>/<scenario>/<timestamp>/', 'reports')
     .option('--seed <seed>', "seed for every random draw (overrides the file's seed)")
     .option('--seeds <n>', 'repeat over N seeds and report 95% confidence intervals')
+    .option(
+      '--claim-seeds <n>',
+      `seeds a scenario's claims are judged over when --seeds is fewer (default ${MIN_CLAIM_SEEDS}; the extra seeds feed the claims only)`,
+    )
     .option(
       '--mode <mode>',
       'sim (simulated time, the default) or live (wall time: HTTP on loopback, real sockets)',
@@ -90,6 +96,19 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
       `--seeds: expected a whole number from 1 to ${MAX_SEEDS_CLI}, got "${opts.seeds}"`,
     );
   }
+  const claimSeeds = opts.claimSeeds === undefined ? undefined : Number(opts.claimSeeds);
+  if (
+    claimSeeds !== undefined &&
+    !(Number.isInteger(claimSeeds) && claimSeeds >= 2 && claimSeeds <= MAX_SEEDS_CLI)
+  ) {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `--claim-seeds: expected a whole number from 2 to ${MAX_SEEDS_CLI}, got "${opts.claimSeeds}"`,
+      {
+        hint: `a claim is judged on an interval over seeds, which needs at least 2 (default ${MIN_CLAIM_SEEDS})`,
+      },
+    );
+  }
   // Nothing runs until every file is valid.
   const loaded: LoadedScenario[] = [];
   let invalid = 0;
@@ -126,6 +145,7 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
       const run = await runScenario(l, {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(seeds !== undefined ? { seeds } : {}),
+        ...(claimSeeds !== undefined ? { claimSeeds } : {}),
         ...(opts.mode !== undefined ? { mode: opts.mode as 'sim' | 'live' } : {}),
         ...(workers !== undefined ? { workers } : {}),
         signal: ac.signal,
