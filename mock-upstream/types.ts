@@ -119,6 +119,7 @@ export const UPSTREAM_REQUEST_HEADERS = [
   'authorization',
   'x-squall-fault',
   'x-squall-attempt-key',
+  'x-squall-request-id',
   'x-stainless-retry-count',
 ] as const;
 
@@ -146,6 +147,11 @@ export interface ParsedAttempt {
   retryCount?: number;
   /** Optional key for counter-based draws (`x-squall-attempt-key`), so decisions do not depend on order. */
   attemptKey?: string;
+  /**
+   * `x-squall-request-id`: the logical request a service under test was serving when it made this attempt
+   * (it forwards the header squall sent it), so attempts join to logical requests (src/target/).
+   */
+  squallRequestId?: string;
   /** `x-squall-fault` override. */
   forcedFault?: FaultKind;
 }

@@ -170,6 +170,8 @@ export class Upstream {
     if (retryRaw !== undefined && /^\d+$/.test(retryRaw)) attempt.retryCount = Number(retryRaw);
     const attemptKey = raw.headers['x-squall-attempt-key'];
     if (attemptKey) attempt.attemptKey = attemptKey;
+    const squallRequestId = raw.headers['x-squall-request-id'];
+    if (squallRequestId) attempt.squallRequestId = squallRequestId;
     if (forced) attempt.forcedFault = forced as FaultKind;
     return { attempt, parsed, ctx };
   }

@@ -16,6 +16,8 @@ export type SquallErrorCode =
   | 'ERR_SQUALL_FALLBACK_EXHAUSTED'
   | 'ERR_SQUALL_RETRIES_EXHAUSTED'
   | 'ERR_SQUALL_INVALID_METRICS'
+  /** The service under test (a scenario's `target:`) did not start, answer its probe, or stay up. */
+  | 'ERR_SQUALL_TARGET'
   | 'ERR_SQUALL_INTERNAL';
 
 export class SquallError extends Error {

@@ -3,6 +3,8 @@ export const EXIT = {
   ok: 0,
   thresholdsFailed: 99,
   invalidInput: 64,
+  /** sysexits EX_UNAVAILABLE: the service under test did not start, answer its probe, or stay up. */
+  targetFailed: 69,
   internalError: 70,
   interrupted: 130,
 } as const;

@@ -38,7 +38,12 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (isSquallError(e)) {
       process.stderr.write(`squall: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-      process.exitCode = e.code === 'ERR_SQUALL_INTERNAL' ? EXIT.internalError : EXIT.invalidInput;
+      process.exitCode =
+        e.code === 'ERR_SQUALL_INTERNAL'
+          ? EXIT.internalError
+          : e.code === 'ERR_SQUALL_TARGET'
+            ? EXIT.targetFailed
+            : EXIT.invalidInput;
       return;
     }
     process.stderr.write(

@@ -7,6 +7,7 @@ import { SquallError } from '../errors.ts';
 import { type AlertRule, ARTICLE_ALERT_RULES, evaluateAlerts } from '../metrics/alerts.ts';
 import type { FaultWindow } from '../metrics/recovery.ts';
 import type { Strategy } from '../strategies/types.ts';
+import { checkTargetPlan, runVariants, type TargetSection } from '../target/variants.ts';
 import { createTraffic, replayArrivals, type TrafficSource, type TrafficSpec } from '../traffic/index.ts';
 import {
   notPlainData,
@@ -61,6 +62,10 @@ export interface Plan {
   reproduce: string;
   /** 'sim' (default): virtual time; 'live': HTTP on loopback in wall time. */
   mode?: 'sim' | 'live';
+  /** A service under test (live only): its variants run after the strategies, each like one of them. */
+  target?: TargetSection;
+  /** Live only: strategies call this running upstream (`--upstream`) instead of a mock of their own. */
+  upstreamURL?: string;
 }
 
 export interface RunOptions {
@@ -74,6 +79,8 @@ export interface RunOptions {
    * A number above 1 is honoured for any size, and is an error when the plan cannot cross threads.
    */
   workers?: number;
+  /** Where a target's services write their output (beside the report); a temporary folder by default. */
+  logDir?: string;
 }
 
 /**
@@ -141,6 +148,7 @@ function runSettings(plan: Plan, faultWindows: FaultWindow[]): RunSettings {
     requestDeadlineMs: plan.requestDeadlineMs,
     faultWindows,
     ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
+    ...(plan.upstreamURL !== undefined ? { upstreamURL: plan.upstreamURL } : {}),
   };
 }
 
@@ -162,12 +170,21 @@ function whyNotWorkers(plan: Plan): string | undefined {
 }
 
 export async function runExperiment(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
+  if (plan.target) checkTargetPlan(plan.mode, plan.upstreamURL);
+  if (plan.upstreamURL !== undefined && plan.mode !== 'live') {
+    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', '--upstream: an external upstream needs --mode live', {
+      hint: 'squall run --mode live --upstream http://127.0.0.1:8787/v1 scenario.yaml',
+    });
+  }
   const startedAt = new Date().toISOString();
   const wallStart = performance.now();
   // Drawn once, replayed for every strategy that runs on this thread.
   const traffic = replayArrivals(createTraffic(plan.traffic, plan.durationMs, plan.seed));
   // The same schedule every strategy's upstream will follow (random incidents expanded from the seed).
-  const faultWindows = new UpstreamModel(plan.upstream, { startMs: 0 }).phasesList().map((p) => ({
+  // An external upstream follows its own schedule, which squall does not know.
+  const modelled =
+    plan.upstreamURL === undefined ? plan.upstream : { ...plan.upstream, phases: [], incidents: [] };
+  const faultWindows = new UpstreamModel(modelled, { startMs: 0 }).phasesList().map((p) => ({
     name: p.name,
     startMs: p.startMs,
     endMs: p.endMs,
@@ -175,7 +192,7 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
     ...(p.scope ? { scope: p.scope } : {}),
   }));
   const alertRules = plan.alertRules ?? [...ARTICLE_ALERT_RULES];
-  const toResult = (s: Plan['strategies'][number], r: StrategyRunResult): StrategyResult => ({
+  const toResult = (s: { name: string; description?: string }, r: StrategyRunResult): StrategyResult => ({
     name: s.name,
     ...(s.description ? { description: s.description } : {}),
     summary: r.summary,
@@ -238,6 +255,18 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
       results.push(toResult(s, r));
     }
   }
+  if (plan.target) {
+    const v = await runVariants(plan.target, {
+      traffic,
+      settings,
+      toResult,
+      ...(options.logDir !== undefined ? { logDir: options.logDir } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    partial ||= v.partial;
+    results.push(...v.results);
+  }
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     scenario: {
@@ -248,6 +277,12 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
     },
     seed: plan.seed,
     mode: plan.mode ?? 'sim',
+    ...(plan.upstreamURL !== undefined
+      ? { upstream: { url: plan.upstreamURL, external: true as const } }
+      : {}),
+    ...(plan.target
+      ? { target: { command: plan.target.plan.command, readyUrl: plan.target.plan.readyUrl } }
+      : {}),
     durationMs: plan.durationMs,
     arrivalModel: traffic.kind,
     trafficDescription: traffic.description,

@@ -1,6 +1,7 @@
 import type { ClaimResult } from '../claims/evaluate.ts';
 import type { AlertResult, AlertRule } from '../metrics/alerts.ts';
 import type { StrategySummary } from '../metrics/recorder.ts';
+import type { VariantResultInfo } from '../target/variants.ts';
 
 /**
  * `result.json`: the contract between running and reporting. Plain data, versioned; every report is a
@@ -20,6 +21,10 @@ export interface RunResult {
   };
   seed: string;
   mode: 'sim' | 'live';
+  /** Set when strategies called an upstream that was already running (`--upstream`), not squall's mock. */
+  upstream?: { url: string; external: true };
+  /** Set when the scenario has a service under test: how it was started and probed. */
+  target?: { command: string | string[]; readyUrl: string };
   durationMs: number;
   /** 'open' (arrivals never wait for answers) or 'closed' (virtual users wait), as the report must say. */
   arrivalModel: 'open' | 'closed';
@@ -55,6 +60,8 @@ export interface StrategyResult {
   partial: boolean;
   /** Problems the strategy itself caused (threw, hung past the driver's deadline), first few. */
   strategyErrors: string[];
+  /** For a target's variant: its log file, and how its upstream attempts were joined to its requests. */
+  target?: VariantResultInfo;
   /** Live mode also reports how late the driver handed arrivals over (its scheduling lag). */
   wall: { wallMs: number; arrivalLagMs?: { p50: number; p99: number; max: number } };
 }

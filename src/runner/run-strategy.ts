@@ -42,6 +42,8 @@ export interface StrategyRunInput {
   requestDeadlineMs: number;
   faultWindows: FaultWindow[];
   pricePer1kTokens?: number;
+  /** Live only: an upstream already running (`--upstream`) instead of a mock of this run's own. */
+  upstreamURL?: string;
   /** Stops the run early (Ctrl-C); the summary is then marked partial. */
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -52,7 +54,14 @@ export interface StrategyRunInput {
 /** What every strategy of a run shares: the run's settings, as plain data (they cross to worker threads). */
 export type RunSettings = Pick<
   StrategyRunInput,
-  'upstream' | 'seed' | 'durationMs' | 'drainMs' | 'requestDeadlineMs' | 'faultWindows' | 'pricePer1kTokens'
+  | 'upstream'
+  | 'seed'
+  | 'durationMs'
+  | 'drainMs'
+  | 'requestDeadlineMs'
+  | 'faultWindows'
+  | 'pricePer1kTokens'
+  | 'upstreamURL'
 >;
 
 export interface Progress {
@@ -134,14 +143,17 @@ async function liveEnvironment(input: StrategyRunInput): Promise<Environment> {
   // A short lead so the first arrivals are not late while the front starts.
   const originMs = clock.now() + 50;
   const upstream = new Upstream(input.upstream, { startMs: originMs });
-  const front = await startHttpFront(upstream, { port: 0, clock });
+  // With an external upstream, the local model is never asked: nothing it would say is reported.
+  const front =
+    input.upstreamURL === undefined ? await startHttpFront(upstream, { port: 0, clock }) : undefined;
+  const baseURL = front?.baseURL ?? input.upstreamURL!;
   return {
     clock,
     originMs,
     upstream,
-    send: createSend({ fetch: globalThis.fetch, baseURL: front.baseURL, clock }),
+    send: createSend({ fetch: globalThis.fetch, baseURL, clock }),
     fetch: globalThis.fetch,
-    baseURL: front.baseURL,
+    baseURL,
     runUntil(untilMs, isDone) {
       return new Promise((resolve) => {
         const check = () => {
@@ -151,7 +163,7 @@ async function liveEnvironment(input: StrategyRunInput): Promise<Environment> {
         check();
       });
     },
-    close: () => front.close(),
+    close: async () => front?.close(),
   };
 }
 
@@ -328,7 +340,7 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   // Once a simulated second: the upstream's bucket level and progress.
   const sampleEveryMs = 1000;
   const sample = () => {
-    const levels = upstream.model.rateLimitLevels(clock.now());
+    const levels = input.upstreamURL === undefined ? upstream.model.rateLimitLevels(clock.now()) : [];
     let min = Number.POSITIVE_INFINITY;
     for (const l of levels) min = Math.min(min, l.requests);
     if (levels.length > 0) recorder.onUpstreamSample(clock.now(), Math.floor(min));

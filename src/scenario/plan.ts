@@ -17,6 +17,7 @@ import { buildStrategy } from '../strategies/build.ts';
 import { toTrafficSpec } from '../traffic/index.ts';
 import { parseText } from './load.ts';
 import { type Scenario, scenarioSchema } from './schema.ts';
+import { modeOf, targetOf } from './target-plan.ts';
 import { toUpstreamConfig } from './upstream-schema.ts';
 
 /**
@@ -124,6 +125,7 @@ export function toPlan(loaded: LoadedScenario, seed: string, reproduce: string):
     })),
     ...(s.alerts ? { alertRules: s.alerts.map(alertOf) } : {}),
     ...(s.price_per_1k_tokens !== undefined ? { pricePer1kTokens: s.price_per_1k_tokens } : {}),
+    ...(s.target ? { target: targetOf(loaded)! } : {}),
     reproduce,
   };
 }
@@ -158,6 +160,10 @@ export interface ScenarioRunOptions extends PlanOptions {
   claimSeeds?: number;
   /** Overrides the file's `mode` (`--mode`). */
   mode?: 'sim' | 'live';
+  /** Live only: strategies call this running upstream instead of a mock of their own (`--upstream`). */
+  upstreamURL?: string;
+  /** Where a target's services write their output (the report folder). */
+  logDir?: string;
   /** Threads running strategies at once (`--workers`); see RunOptions.workers. */
   workers?: number;
   signal?: AbortSignal;
@@ -182,8 +188,13 @@ export async function runScenario(
     const onProgress = options.onProgress;
     allRuns.push(
       await runExperiment(
-        { ...toPlan(loaded, seed, reproduce), mode: options.mode ?? loaded.scenario.mode ?? 'sim' },
         {
+          ...toPlan(loaded, seed, reproduce),
+          mode: modeOf(loaded, options.mode),
+          ...(options.upstreamURL !== undefined ? { upstreamURL: options.upstreamURL } : {}),
+        },
+        {
+          ...(options.logDir !== undefined ? { logDir: options.logDir } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(onProgress ? { onProgress: (p: Progress) => onProgress(p, i, allSeeds.length) } : {}),
           ...(options.workers !== undefined ? { workers: options.workers } : {}),

@@ -10,6 +10,7 @@ import { checkStrategySync } from '../strategies/build.ts';
 import { checkStrategyConfig, type StrategyConfig } from '../strategies/config.ts';
 import { trafficSchema } from '../traffic/index.ts';
 import { checkClaimStrategies, claimsSchema } from './claims-schema.ts';
+import { checkTargetSection, targetKeys } from './target-schema.ts';
 import { durationMs, probability, upstreamSchema } from './upstream-schema.ts';
 
 /**
@@ -221,7 +222,12 @@ export const scenarioSchema = z
     price_per_1k_tokens: z.number().min(0).optional(),
     traffic: trafficSchema,
     upstream: upstreamSchema.optional(),
-    strategies: z.array(strategyEntry).min(1, { error: 'list at least one strategy to run' }),
+    // May be left out beside a target; checkTargetSection asks for one or the other.
+    strategies: z
+      .array(strategyEntry)
+      .optional()
+      .transform((v) => v ?? []),
+    ...targetKeys,
     thresholds: thresholdsSection.optional(),
     alerts: z.array(alertRule).optional(),
     claims: claimsSchema.optional(),
@@ -246,25 +252,30 @@ export const scenarioSchema = z
           params: { hint: 'e.g. request_deadline: 5m' },
         });
       }
-      const strategies = Array.isArray(s.strategies) ? s.strategies : [];
-      const names = new Map<string, number>();
-      strategies.forEach((st, i) => {
+      checkTargetSection(s, ctx);
+      // A target's variants are named like strategies, and thresholds refer to both alike.
+      const strategies = [
+        ...(Array.isArray(s.strategies) ? s.strategies : []).map((st, i) => ({ st, key: 'strategies', i })),
+        ...(Array.isArray(s.variants) ? s.variants : []).map((st, i) => ({ st, key: 'variants', i })),
+      ];
+      const names = new Map<string, string>();
+      strategies.forEach(({ st, key, i }) => {
         const name = (st as StrategyConfig | undefined)?.name;
         if (typeof name !== 'string') return;
         if (names.has(name)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['strategies', i, 'name'],
-            message: `"${name}" is already the name of strategies[${names.get(name)}]`,
+            path: [key, i, 'name'],
+            message: `"${name}" is already the name of ${names.get(name)}`,
             params: {
               hint: 'every strategy needs its own name; reports and thresholds refer to them by name',
             },
           });
-        } else names.set(name, i);
+        } else names.set(name, `${key}[${i}]`);
         if (!SLUG.test(name)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['strategies', i, 'name'],
+            path: [key, i, 'name'],
             message: `"${name}": a strategy name is letters, digits, ".", "_" and "-"`,
             params: { hint: 'thresholds refer to it as "name".metric' },
           });

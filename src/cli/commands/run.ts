@@ -20,6 +20,7 @@ export interface RunCommandOptions {
   seeds?: string;
   claimSeeds?: string;
   mode?: string;
+  upstream?: string;
   workers?: string;
   quiet?: boolean;
   color?: boolean;
@@ -48,6 +49,10 @@ export function registerRun(program: Command): void {
       'sim (simulated time, the default) or live (wall time: HTTP on loopback, real sockets)',
     )
     .option(
+      '--upstream <url>',
+      'with --mode live: strategies call this running upstream (e.g. a `squall serve`, a gateway) instead of a mock of their own',
+    )
+    .option(
       '-w, --workers <n>',
       'threads simulating strategies at once (default: one per core, up to one per strategy, for runs of ' +
         `${MIN_REQUESTS_FOR_WORKERS.toLocaleString('en-US')}+ requests; 1: one after another). Results are identical ` +
@@ -69,7 +74,9 @@ Examples:
   $ squall run scenarios/incidents/2024-12-11-full-outage.yaml
   $ squall run scenarios/ci/*.yaml --out reports --quiet
   $ squall run scenarios/seed-article/singles-day-429-storm.yaml --seed 7 --seeds 10
-  $ squall run scenarios/patterns/metastable-retry-storm.yaml --workers 1`,
+  $ squall run scenarios/patterns/metastable-retry-storm.yaml --workers 1
+  $ squall run scenarios/ci/smoke.yaml --mode live --upstream http://127.0.0.1:8787/v1
+  $ squall run examples/python-service/retry-429-storm.yaml   # a service of your own (target:)`,
     )
     .action(async (files: string[], opts: RunCommandOptions) => {
       process.exitCode = await runCommand(files, opts);
@@ -81,6 +88,7 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
   if (opts.mode !== undefined && opts.mode !== 'sim' && opts.mode !== 'live') {
     throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `--mode: expected sim or live, got "${opts.mode}"`);
   }
+  const upstreamURL = opts.upstream === undefined ? undefined : checkUpstreamURL(opts.upstream, opts.mode);
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS)) {
     throw new SquallError(
@@ -142,7 +150,11 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
     for (const l of loaded) {
       if (ac.signal.aborted) break;
       const progress = opts.quiet ? undefined : new ProgressLine(l.name);
+      // A target's services log beside the report, so its folder is chosen before the run.
+      const logDir = l.scenario.target ? reportDir(opts.out, l.name, new Date().toISOString()) : undefined;
       const run = await runScenario(l, {
+        ...(upstreamURL !== undefined ? { upstreamURL } : {}),
+        ...(logDir !== undefined ? { logDir } : {}),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(seeds !== undefined ? { seeds } : {}),
         ...(claimSeeds !== undefined ? { claimSeeds } : {}),
@@ -152,7 +164,7 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
         ...(progress ? { onProgress: (p, i, n) => progress.update(p, i, n) } : {}),
       });
       progress?.done();
-      const dir = reportDir(opts.out, l.name, run.result.wall.startedAt);
+      const dir = logDir ?? reportDir(opts.out, l.name, run.result.wall.startedAt);
       const { markdown } = await writeReportDir(dir, run.result);
       appendStepSummary(markdown);
       const bad = run.thresholds.filter((t) => !t.pass);
@@ -171,6 +183,16 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
         for (const t of bad)
           process.stderr.write(`✗ ${l.name} ${t.strategy}: ${t.expression}: ${t.message}\n`);
       }
+      if (run.result.upstream)
+        process.stdout.write(
+          `upstream: ${run.result.upstream.url} (already running; its faults and limits are its own)\n`,
+        );
+      for (const s of run.result.strategies) {
+        if (s.target)
+          process.stdout.write(
+            `${s.name}: service log ${s.target.logFile}; upstream attempts joined by ${s.target.attemptsJoinedBy === 'totals' ? 'totals (the service did not forward x-squall-request-id)' : 'x-squall-request-id'}\n`,
+          );
+      }
       const passed = run.thresholds.length - bad.length;
       process.stdout.write(
         `${run.thresholds.length ? `thresholds: ${passed} passed, ${bad.length} failed; ` : ''}report: ${dir}\n`,
@@ -184,6 +206,37 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
   }
   if (ac.signal.aborted) return EXIT.interrupted;
   return failed > 0 ? EXIT.thresholdsFailed : EXIT.ok;
+}
+
+/** `--upstream`: an http(s) URL, with --mode live (or a file that says live). */
+function checkUpstreamURL(text: string, mode: string | undefined): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `--upstream: expected a URL, got "${text}"`, {
+      hint: 'the base URL an OpenAI client takes, e.g. http://127.0.0.1:8787/v1',
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `--upstream: expected http:// or https://, got "${text}"`,
+      {
+        hint: 'e.g. http://127.0.0.1:8787/v1',
+      },
+    );
+  }
+  if (mode === 'sim') {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      '--upstream: an upstream that is already running needs --mode live',
+      {
+        hint: 'squall run --mode live --upstream http://127.0.0.1:8787/v1 scenario.yaml',
+      },
+    );
+  }
+  return text.replace(/\/$/, '');
 }
 
 /** Best effort: the desktop's opener if there is one; the URL is printed either way. */
