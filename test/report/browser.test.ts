@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, launchChromium } from '../../scripts/chromium.ts';
+import type { ClaimResult } from '../../src/claims/evaluate.ts';
 import { formatClock } from '../../src/report/format.ts';
 import { renderCompareHtml, renderHtml, type ThresholdResult } from '../../src/report/index.ts';
 import type { RunResult } from '../../src/runner/result.ts';
@@ -352,6 +353,60 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     expect(await page.locator('#chart-queue').count()).toBe(0);
     expect(await page.locator('#queue-none').textContent()).toMatch(/^No queue in any strategy/);
     expect(await page.locator('#queue-none').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('opens with the claims table, coloured by verdict, above the verdict table', async () => {
+    const claim = (verdict: ClaimResult['verdict'], text: string): ClaimResult => ({
+      text,
+      source: 'an article, a section',
+      article: '96.7% vs 78.3%',
+      check: '"limited-queue".success_rate > "naive-fixed-2s".success_rate',
+      measured: {
+        quantity: '"limited-queue".success_rate − "naive-fixed-2s".success_rate',
+        unit: 'fraction',
+        against: 0,
+        op: '>',
+        mean: 0.1,
+        ci95: [0.05, 0.15],
+        seeds: 5,
+        values: [0.1, 0.1, 0.1, 0.1, 0.1],
+        left: { label: '"limited-queue".success_rate', mean: 0.9 },
+        right: { label: '"naive-fixed-2s".success_rate', mean: 0.8 },
+      },
+      verdict,
+      reason: 'hand-built',
+    });
+    const withClaims: RunResult = {
+      ...result,
+      claims: [claim('confirmed', 'one'), claim('contradicted', 'two'), claim('inconclusive', 'three')],
+    };
+    const { page, errors } = await open(renderHtml(withClaims), 'claims.html');
+    const table = page.locator('#claims-table');
+    expect(await table.isVisible()).toBe(true);
+    const claimsTop = (await table.boundingBox())!.y;
+    const verdictTop = (await page.locator('#verdict-table').boundingBox())!.y;
+    expect(claimsTop).toBeLessThan(verdictTop);
+    const rows = await page.$$eval('#claims-table tbody tr', (trs) =>
+      trs.map((tr) => {
+        const cell = tr.querySelector('td[data-key="verdict"]')!;
+        return {
+          verdict: tr.getAttribute('data-verdict'),
+          text: cell.textContent,
+          color: getComputedStyle(cell).color,
+        };
+      }),
+    );
+    expect(rows.map((r) => [r.verdict, r.text])).toEqual([
+      ['confirmed', '✓ confirmed'],
+      ['contradicted', '✗ contradicted'],
+      ['inconclusive', '? inconclusive'],
+    ]);
+    expect(new Set(rows.map((r) => r.color)).size).toBe(3);
+    expect(await page.locator('#claims').textContent()).toContain(
+      '+10.0 pp [+5.0 pp, +15.0 pp] over 5 seeds',
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
