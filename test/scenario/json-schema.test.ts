@@ -15,10 +15,20 @@ describe('scenarios/schema.json', () => {
       additionalProperties: boolean;
       properties: Record<string, { items?: { properties?: Record<string, { enum?: string[] }> } }>;
     };
-    expect(s.required.sort()).toEqual(['duration', 'strategies', 'traffic']);
+    // strategies may be left out beside a target (the zod schema asks for one or the other).
+    expect(s.required.sort()).toEqual(['duration', 'traffic']);
     expect(s.additionalProperties).toBe(false);
     expect(Object.keys(s.properties)).toEqual(
-      expect.arrayContaining(['traffic', 'upstream', 'strategies', 'thresholds', 'seeds', 'mode']),
+      expect.arrayContaining([
+        'traffic',
+        'upstream',
+        'strategies',
+        'thresholds',
+        'seeds',
+        'mode',
+        'target',
+        'variants',
+      ]),
     );
     expect(s.properties.strategies!.items!.properties!.preset!.enum).toContain('openai-sdk');
   });
