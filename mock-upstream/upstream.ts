@@ -284,12 +284,13 @@ export class Upstream {
     if (path === '/v1/chat/completions') return post('chat.completions');
     if (path === '/v1/embeddings') return post('embeddings');
     if (path === '/v1/responses') return post('responses');
-    if (path === '/v1/models')
-      return method === 'GET' ? { endpoint: 'models.list' } : { error: 'method_not_allowed' };
+    // HEAD answers as GET does (the HTTP front sends no body for it).
+    const get = method === 'GET' || method === 'HEAD';
+    if (path === '/v1/models') return get ? { endpoint: 'models.list' } : { error: 'method_not_allowed' };
     const m = /^\/v1\/models\/([^/]+)$/.exec(path);
     if (m)
-      return method === 'GET'
-        ? { endpoint: 'models.retrieve', modelId: decodeURIComponent(m[1]!) }
+      return get
+        ? { endpoint: 'models.retrieve', modelId: decodePathSegment(m[1]!) }
         : { error: 'method_not_allowed' };
     return { error: 'not_found_route' };
   }
@@ -342,6 +343,15 @@ export function createUpstream(
   return new Upstream(full, options);
 }
 
+/** A malformed escape (`/v1/models/%`) is a model id like any other (and not found), never an exception. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 const CHAT_ROUTE = Object.freeze({ endpoint: 'chat.completions' as const });
 
 /** The last Authorization header seen and its key: clients send the same one on every request. */
@@ -372,7 +382,14 @@ type BodyEndpoint = 'chat.completions' | 'embeddings' | 'responses';
 const PARSE_CACHE_ENTRIES = 128;
 const PARSE_CACHE_MAX_CHARS = 4096;
 
-type BodyFailure = { ok: false; kind: wire.WireErrorKind; param?: string; message?: string; code?: string };
+type BodyFailure = {
+  ok: false;
+  kind: wire.WireErrorKind;
+  param?: string;
+  message?: string;
+  code?: string;
+  type?: string;
+};
 
 function parseBody(
   endpoint: BodyEndpoint,
@@ -409,7 +426,7 @@ function parseBody(
       inputCount: 1,
     };
   }
-  const r = wire.parseEmbeddingsRequest(bodyText);
+  const r = wire.parseEmbeddingsRequest(bodyText, counter);
   if (!r.ok) return r;
   const v = r.value;
   return {
@@ -417,11 +434,11 @@ function parseBody(
     model: v.model,
     stream: false,
     includeUsage: false,
-    promptTokens: wire.countEmbeddingInputTokens(v.input, counter),
+    promptTokens: v.promptTokens,
     // Embeddings produce no completion: nothing beyond the input is charged on TPM.
     maxTokens: 0,
     inputCount: v.inputCount,
     encodingFormat: v.encodingFormat,
-    ...(v.dimensions !== undefined ? { dimensions: v.dimensions } : {}),
+    dimensions: v.dimensions,
   };
 }

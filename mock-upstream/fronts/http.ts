@@ -12,7 +12,31 @@ export interface HttpFrontOptions {
   port?: number;
   clock?: Clock;
   controlToken?: string;
+  /**
+   * Slowloris and idle limits (see README "Security notes"). Every connection is bounded in time whatever
+   * its client does: the request head must arrive within headersTimeoutMs, the whole request within
+   * requestTimeoutMs, a kept-alive connection may idle keepAliveTimeoutMs between requests, and any
+   * connection with no bytes either way for idleTimeoutMs is closed.
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** Default: the upstream's max hang + 60 s, so the upstream's own hangs always end first. */
+  idleTimeoutMs?: number;
+  /** Open connections at most; more are closed at once (and logged). */
+  maxConnections?: number;
+  /** Where the front's log lines go; default stderr. */
+  log?: (line: string) => void;
 }
+
+/** Defaults of HttpFrontOptions' limits. */
+export const HTTP_FRONT_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  /** Above the 10,000 concurrent connections the front is load-tested with, below common fd hard limits. */
+  maxConnections: 16_384,
+} as const;
 
 export interface HttpFront {
   readonly server: Server;
@@ -36,71 +60,111 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
   const refuseTimers: TimerHandle[] = [];
   let closing = false;
   const maxBody = upstream.config.maxBodyBytes;
+  const limits = frontLimits(options, upstream.config.maxHangMs);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
-  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 60_000 }, (req, res) => {
-    let first: Buffer | undefined;
-    let rest: Buffer[] | undefined;
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      if (tooLarge) return;
-      size += c.length;
-      if (size > maxBody) {
-        // Stop keeping the body (bounded memory) but read to the end so the 413 can be sent.
-        tooLarge = true;
-        first = undefined;
-        rest = undefined;
-        return;
-      }
-      if (!first) first = c;
-      else {
-        rest ??= [first];
-        rest.push(c);
-      }
-    });
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      const nowMs = clock.now();
-      const bodyText = rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '';
-      if (path.startsWith('/__squall/') || path === '/metrics') {
-        const url = new URL(path, 'http://x');
-        const r = handleControl(upstream, {
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          query: url.searchParams,
-          bodyText,
-          authorization: req.headers.authorization,
-          controlToken: options.controlToken,
-          nowMs,
-        });
-        res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
-        res.end(r.body);
-        return;
-      }
-      const reply = tooLarge
-        ? upstream.payloadTooLarge(nowMs)
-        : upstream.respond(
-            {
-              method: req.method ?? 'GET',
-              path,
-              headers: upstreamHeaders(req.rawHeaders),
-              bodyText,
-            },
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node enforces the two timeouts above only when it checks (every 30 s by default): check often
+      // enough that a limit is a limit, within a quarter of the shorter one.
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(30_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+      ),
+    },
+    (req, res) => {
+      let first: Buffer | undefined;
+      let rest: Buffer[] | undefined;
+      let size = 0;
+      let tooLarge = false;
+      req.on('data', (c: Buffer) => {
+        if (tooLarge) return;
+        size += c.length;
+        if (size > maxBody) {
+          // Stop keeping the body (bounded memory) but read to the end so the 413 can be sent.
+          tooLarge = true;
+          first = undefined;
+          rest = undefined;
+          return;
+        }
+        if (!first) first = c;
+        else {
+          rest ??= [first];
+          rest.push(c);
+        }
+      });
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        const nowMs = clock.now();
+        const bodyText = rest ? Buffer.concat(rest).toString('utf8') : first ? first.toString('utf8') : '';
+        const { pathname, query } = splitTarget(path);
+        if (pathname.startsWith('/__squall/') || pathname === '/metrics') {
+          const r = handleControl(upstream, {
+            // HEAD answers as GET does; node sends no body for it.
+            method: req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'),
+            path: pathname,
+            query: new URLSearchParams(query),
+            bodyText,
+            authorization: req.headers.authorization,
+            controlToken: options.controlToken,
             nowMs,
-          );
-      // A Promise only when the rate-limit buckets are shared with other processes (see shared/).
-      if (reply instanceof Promise) reply.then((r) => sendReply(r, req, res, clock));
-      else sendReply(reply, req, res, clock);
-    });
+          });
+          res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
+          res.end(r.body);
+          return;
+        }
+        const reply = tooLarge
+          ? upstream.payloadTooLarge(nowMs)
+          : upstream.respond(
+              {
+                method: req.method ?? 'GET',
+                path,
+                headers: upstreamHeaders(req.rawHeaders),
+                bodyText,
+              },
+              nowMs,
+            );
+        // A Promise only when the rate-limit buckets are shared with other processes (see shared/).
+        if (reply instanceof Promise) reply.then((r) => sendReply(r, req, res, clock));
+        else sendReply(reply, req, res, clock);
+      });
+    },
+  );
+  server.timeout = limits.idleTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  let refusedSinceCap = 0;
+  server.on('drop', () => {
+    if (refusedSinceCap++ === 0) {
+      log(
+        `squall: connection cap reached (${limits.maxConnections} open): new connections are closed at once until some end`,
+      );
+    }
   });
   server.on('connection', (s) => {
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => {
+      sockets.delete(s);
+      if (refusedSinceCap > 0 && sockets.size < limits.maxConnections) {
+        log(`squall: below the connection cap again; ${refusedSinceCap} connections were refused meanwhile`);
+        refusedSinceCap = 0;
+      }
+    });
   });
-  // A client error (malformed HTTP) gets a plain 400 instead of an exception.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  // A client error (malformed HTTP, a head or body too slow) gets a status line and a closed connection,
+  // never an exception. The connection is destroyed, not half-closed: a slowloris client that never
+  // closes its side must not keep it open.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || socket.bytesWritten > 0) {
+      socket.destroy();
+      return;
+    }
+    socket.end(
+      `HTTP/1.1 ${clientErrorStatus(err.code)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      () => socket.destroy(),
+    );
   });
 
   await listen(server, options.port ?? 8787, host);
@@ -144,6 +208,45 @@ export async function startHttpFront(upstream: Upstream, options: HttpFrontOptio
       });
     },
   };
+}
+
+function frontLimits(o: HttpFrontOptions, maxHangMs: number) {
+  const d = HTTP_FRONT_LIMITS;
+  const limits = {
+    headersTimeoutMs: o.headersTimeoutMs ?? d.headersTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs ?? d.requestTimeoutMs,
+    keepAliveTimeoutMs: o.keepAliveTimeoutMs ?? d.keepAliveTimeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs ?? maxHangMs + 60_000,
+    maxConnections: o.maxConnections ?? d.maxConnections,
+  };
+  for (const [name, v] of Object.entries(limits)) {
+    if (!Number.isInteger(v) || v <= 0)
+      throw new RangeError(`HTTP front: ${name} must be a positive integer, got ${v}`);
+  }
+  // Node refuses a head timeout longer than the whole request's: the head is part of the request.
+  limits.headersTimeoutMs = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  return limits;
+}
+
+function clientErrorStatus(code: string | undefined): string {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT')
+    return '408 Request Timeout';
+  if (code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
+  return '400 Bad Request';
+}
+
+/**
+ * A request target as path and query. Plain string work: `new URL` would read `//host/x` as a host, and
+ * nothing here decodes, so no target can throw.
+ */
+function splitTarget(target: string): { pathname: string; query: string } {
+  const q = target.indexOf('?');
+  const raw = q < 0 ? target : target.slice(0, q);
+  const hash = raw.indexOf('#');
+  const path = hash < 0 ? raw : raw.slice(0, hash);
+  // '/metrics/' is '/metrics'; '/' stays '/'.
+  const pathname = path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
+  return { pathname, query: q < 0 ? '' : target.slice(q + 1) };
 }
 
 const READ_HEADERS: ReadonlySet<string> = new Set(UPSTREAM_REQUEST_HEADERS);
@@ -229,7 +332,8 @@ function sendReply(reply: Reply, req: IncomingMessage, res: ServerResponse, cloc
   };
   switch (reply.kind) {
     case 'refuse':
-      socket.destroy();
+      // After its round trip; a listener closed for a refuse window refuses at once (the kernel answers).
+      later(reply.delayMs, () => socket.destroy());
       return;
     case 'reset':
       later(reply.delayMs, () => socket.destroy());

@@ -56,6 +56,8 @@ export interface ErrorContext {
   message?: string;
   /** Overrides the catalogue's `code` for bad_request (e.g. 'invalid_type', 'empty_array'). */
   code?: string | null;
+  /** Overrides bad_request's `type` (e.g. 'max_tokens_per_request'). */
+  type?: string;
   limit?: number;
   used?: number;
   requested?: number;
@@ -185,7 +187,7 @@ export function errorResponse(kind: WireErrorKind, ctx: ErrorContext): WireError
     case 'bad_request':
       return apiError(ctx, 400, {
         message: `Invalid value for '${ctx.param ?? 'body'}'.`,
-        type: 'invalid_request_error',
+        type: ctx.type ?? 'invalid_request_error',
         param: ctx.param ?? null,
         code: ctx.code ?? null,
       });

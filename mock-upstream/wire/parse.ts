@@ -13,6 +13,8 @@ export interface ParseFailure {
   message?: string;
   /** The OpenAI error code for it, e.g. 'invalid_type' or 'missing_required_parameter'. */
   code?: string;
+  /** The error's `type` where it is not 'invalid_request_error' (e.g. 'max_tokens_per_request'). */
+  type?: string;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | ParseFailure;
@@ -46,7 +48,41 @@ export function jsonString(s: string): string {
   return `"${s}"`;
 }
 
+/**
+ * Deepest nesting a request body may have. JSON.parse reads any depth, but JSON.stringify and every
+ * recursive walk after it (token counting, the journal) overflow the stack near a few thousand levels, and
+ * no real request comes close to this many.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether the JSON text nests deeper than `max` (one pass, no recursion; brackets in strings skipped). */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  // Each level takes at least one character.
+  if (text.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 export function parseJsonObject(bodyText: string): ParseResult<JsonObject> {
+  if (jsonNestsDeeperThan(bodyText, MAX_JSON_DEPTH)) {
+    return {
+      ok: false,
+      kind: 'bad_request',
+      message: `The request body nests JSON more than ${MAX_JSON_DEPTH} levels deep.`,
+      code: 'invalid_json',
+    };
+  }
   let body: unknown;
   try {
     body = JSON.parse(bodyText);

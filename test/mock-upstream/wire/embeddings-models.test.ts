@@ -10,17 +10,20 @@ import { Rng } from '../../../src/sim/rng.ts';
 
 describe('parseEmbeddingsRequest', () => {
   it.each([
-    ['one string', { input: 'hello' }, 1],
-    ['strings', { input: ['a', 'b', 'c'] }, 3],
-    ['one token array', { input: [1, 2, 3] }, 1],
-    ['token arrays', { input: [[1, 2], [3]] }, 2],
-  ])('reads %s as %d inputs', (_name, body, inputCount) => {
+    ['one string', { input: 'hello' }, 1, 2],
+    ['strings', { input: ['a', 'b', 'c'] }, 3, 3],
+    ['one token array', { input: [1, 2, 3] }, 1, 3],
+    ['token arrays', { input: [[1, 2], [3]] }, 2, 3],
+  ])('reads %s as %d inputs', (_name, body, inputCount, promptTokens) => {
     const r = parseEmbeddingsRequest(JSON.stringify({ model: 'text-embedding-3-small', ...body }));
     expect(r.ok && r.value).toEqual({
       model: 'text-embedding-3-small',
       input: body.input,
       inputCount,
+      // The model's own size when the request does not ask for one.
+      dimensions: 1536,
       encodingFormat: 'float',
+      promptTokens,
     });
   });
 
