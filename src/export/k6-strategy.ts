@@ -17,7 +17,7 @@ import {
 import { presetConfig } from '../strategies/presets.ts';
 
 /**
- * A squall strategy as the plain data the generated k6 script's runtime reads (`const STRATEGY = {...}`).
+ * A squall strategy as the plain data the generated k6 script's and locustfile's runtimes read (`STRATEGY`).
  * k6 has no retry, breaker or budget of its own, so the script carries a small interpreter of this
  * shape; everything the interpreter cannot honour is refused here (or, with `approximate`, dropped and
  * written down), so the script never claims more than it does.
@@ -100,7 +100,25 @@ export interface TranslateOptions {
   requestDeadlineMs: number;
   /** Drop policies the script cannot reproduce (listed in the header) instead of refusing. */
   approximate?: boolean;
+  /** The engine the spec is for, in messages and in where a breaker or budget lives. Default k6. */
+  engine?: 'k6' | 'locust';
 }
+
+/** Where per-client state (a breaker, a retry budget) lives in each engine, for the header. */
+const STATE_HOME = {
+  k6: {
+    budget:
+      'retry budget: one budget per virtual user (squall shares one across the whole strategy), so retries are cut later than in squall',
+    breaker:
+      "circuit breaker: k6 VUs share no memory, so each virtual user has its own breaker (squall has one per strategy). Each sees only its own requests, so it opens later and probes more often; breaker_opened counts every VU's openings",
+  },
+  locust: {
+    budget:
+      'retry budget: one budget per Locust worker process (squall shares one across the whole strategy), so with several workers retries are cut later than in squall',
+    breaker:
+      "circuit breaker: one per Locust worker process, shared by that process's requests (squall has one per strategy); with several workers each sees only its share of the traffic, so it opens later; breaker_opened sums every worker's openings",
+  },
+} as const;
 
 /** Policies k6 cannot reproduce: they pace or cap traffic across requests, and VUs share no state. */
 const NEEDS_SHARED_STATE: Partial<Record<PolicyConfig['type'], string>> = {
@@ -114,15 +132,16 @@ const NEEDS_SHARED_STATE: Partial<Record<PolicyConfig['type'], string>> = {
 export function unexportableReason(config: StrategyConfig): string | null {
   const a = config.adapter;
   if (a && a.type !== 'openai-sdk')
-    return `its ${a.type} adapter runs code from ${a.path} inside squall, which a k6 script cannot load`;
+    return `its ${a.type} adapter runs code from ${a.path} inside squall, which an exported script cannot load`;
   return null;
 }
 
 export function translateStrategy(config: StrategyConfig, options: TranslateOptions): StrategyTranslation {
   const label = `strategy "${config.name}"`;
+  const engine = options.engine ?? 'k6';
   const reason = unexportableReason(config);
   if (reason) {
-    throw new SquallError('ERR_SQUALL_STRATEGY', `${label} cannot be exported to k6: ${reason}`, {
+    throw new SquallError('ERR_SQUALL_STRATEGY', `${label} cannot be exported to ${engine}: ${reason}`, {
       hint: 'export another strategy with --strategy NAME, or write it as policies or a preset',
     });
   }
@@ -180,9 +199,7 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
         );
         if (p.budget) {
           spec.budget = p.budget;
-          approximations.push(
-            'retry budget: one budget per virtual user (squall shares one across the whole strategy), so retries are cut later than in squall',
-          );
+          approximations.push(STATE_HOME[engine].budget);
         }
         if (p.shorterTimeout) {
           unsupported.push(`${where}: retry with a shorter timeout is not exported`);
@@ -194,12 +211,14 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
         if (p.attemptTimeoutMs !== undefined) {
           if (inside || retryIndex < 0) {
             spec.attemptTimeoutMs = Math.min(spec.attemptTimeoutMs, p.attemptTimeoutMs);
-            exact.push(`timeout: ${p.attemptTimeoutMs} ms per attempt (k6's request timeout)`);
+            exact.push(
+              `timeout: ${p.attemptTimeoutMs} ms per attempt (${engine === 'k6' ? "k6's request timeout" : 'a gevent.Timeout around the whole attempt'})`,
+            );
           } else {
             // Outside the retry loop a per-attempt timeout bounds the whole sequence: a deadline.
             spec.deadlineMs = Math.min(spec.deadlineMs, p.attemptTimeoutMs);
             approximations.push(
-              `timeout outside the retry: ${p.attemptTimeoutMs} ms bounds the whole retry loop; k6 cannot cut an attempt already in flight at that moment, so the last attempt may run past it`,
+              `timeout outside the retry: ${p.attemptTimeoutMs} ms bounds the whole retry loop; ${engine} cannot cut an attempt already in flight at that moment, so the last attempt may run past it`,
             );
           }
         }
@@ -244,9 +263,7 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
                 halfOpenProbes: p.halfOpenProbes ?? 1,
                 failOn,
               };
-        approximations.push(
-          `circuit breaker: k6 VUs share no memory, so each virtual user has its own breaker (squall has one per strategy). Each sees only its own requests, so it opens later and probes more often; breaker_opened counts every VU's openings`,
-        );
+        approximations.push(STATE_HOME[engine].breaker);
         return;
       }
       case 'fallback': {
@@ -273,7 +290,7 @@ export function translateStrategy(config: StrategyConfig, options: TranslateOpti
     if (!options.approximate) {
       throw new SquallError(
         'ERR_SQUALL_STRATEGY',
-        `${label} cannot be exported to k6:\n${unsupported.map((u) => `  ${u}`).join('\n')}`,
+        `${label} cannot be exported to ${engine}:\n${unsupported.map((u) => `  ${u}`).join('\n')}`,
         {
           hint: 'pass --approximate to export it without those policies (the script header lists them), or export another strategy with --strategy NAME',
         },

@@ -126,6 +126,7 @@ export function exportK6(loaded: LoadedScenario, options: K6ExportOptions = {}):
 export function chooseStrategy(
   strategies: readonly StrategyConfig[],
   name: string | undefined,
+  engine: 'k6' | 'locust' = 'k6',
 ): StrategyConfig {
   const names = strategies.map((c) => c.name);
   if (name !== undefined) {
@@ -139,9 +140,13 @@ export function chooseStrategy(
   }
   const first = strategies.find((c) => unexportableReason(c) === null);
   if (!first) {
-    throw new SquallError('ERR_SQUALL_STRATEGY', 'no strategy in this scenario can be exported to k6', {
-      hint: 'module, cockatiel and opossum adapters run code inside squall; add a strategy written as policies or a preset',
-    });
+    throw new SquallError(
+      'ERR_SQUALL_STRATEGY',
+      `no strategy in this scenario can be exported to ${engine}`,
+      {
+        hint: 'module, cockatiel and opossum adapters run code inside squall; add a strategy written as policies or a preset',
+      },
+    );
   }
   return first;
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.ts';
 import { exportK6 } from '../../export/k6.ts';
+import { exportLocust } from '../../export/locust.ts';
 import { loadScenario } from '../../scenario/plan.ts';
 
 /** `foo.k6.ts` → `foo.testrun.yaml`; `foo.ts` → `foo.testrun.yaml`. */
@@ -13,7 +14,8 @@ export function testRunPathFor(scriptPath: string): string {
 export function registerExport(program: Command): void {
   const exportCmd = program
     .command('export')
-    .description('Export a scenario to another load-testing tool (k6)');
+    .description('Export a scenario to another load-testing tool (Locust, k6)');
+  registerLocust(exportCmd);
   exportCmd
     .command('k6')
     .description(
@@ -93,4 +95,55 @@ Examples:
         process.stderr.write(`${notes.join('\n')}\n`);
       },
     );
+}
+
+function registerLocust(exportCmd: Command): void {
+  exportCmd
+    .command('locust')
+    .description(
+      'Write a self-contained locustfile reproducing a scenario with one strategy (distributed: --master and --worker)',
+    )
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--strategy <name>', 'strategy to reproduce (default: the first exportable one)')
+    .option('-o, --out <file>', 'locustfile to write (default: <scenario name>.<strategy>.locustfile.py)')
+    .option(
+      '--approximate',
+      'drop policies the locustfile cannot reproduce (listed in its header) instead of failing',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ squall export locust scenarios/ci/locust-distributed.yaml --out locustfile.py
+  $ squall serve --workers 2 --scenario scenarios/ci/locust-distributed.yaml &
+  $ locust -f locustfile.py --master --headless --expect-workers 2 --csv run &
+  $ locust -f locustfile.py --worker & locust -f locustfile.py --worker
+  (exit code 99 when a threshold fails; --host or SQUALL_BASE_URL points at another squall serve)`,
+    )
+    .action((file: string, opts: { strategy?: string; out?: string; approximate?: boolean }) => {
+      const loaded = loadScenario(file);
+      const base = {
+        ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+        ...(opts.approximate ? { approximate: true } : {}),
+      };
+      // Resolve the strategy first so the default file name can carry it.
+      const out = opts.out ?? `${loaded.name}.${exportLocust(loaded, base).strategy}.locustfile.py`;
+      const result = exportLocust(loaded, { ...base, fileName: out, scenarioPath: file });
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, result.locustfile);
+      process.stdout.write(`${out}\n`);
+      const others = loaded.scenario.strategies.map((s) => s.name).filter((n) => n !== result.strategy);
+      const notes = [
+        `squall: exported strategy "${result.strategy}"${opts.strategy === undefined && others.length > 0 ? ` (others: ${others.join(', ')}; pick one with --strategy)` : ''}`,
+        ...(result.thresholds.unmapped.length > 0
+          ? [
+              `squall: ${result.thresholds.unmapped.length} threshold(s) cannot be checked by Locust (listed in the file's header)`,
+            ]
+          : []),
+        ...result.notReproduced.map((d) => `squall: not reproduced: ${d}`),
+        ...result.dropped.map((d) => `squall: not reproduced: ${d}`),
+        `squall: run \`squall serve --scenario ${file}\`, then \`locust -f ${out} --headless\``,
+      ];
+      process.stderr.write(`${notes.join('\n')}\n`);
+    });
 }

@@ -43,7 +43,7 @@ export const daily: ArrivalProcess<DailySpec> = {
   expectedCount: (spec, durationMs) => curveCount(dailySegments(spec, durationMs), durationMs),
 };
 
-function* dailySegments(spec: DailySpec, durationMs: number): Generator<RateSegment, void, undefined> {
+export function* dailySegments(spec: DailySpec, durationMs: number): Generator<RateSegment, void, undefined> {
   const periodMs = spec.periodMs ?? DAY_MS;
   const peakAtMs = spec.peakAtMs ?? periodMs / 2;
   const stepMs = periodMs / PIECES_PER_PERIOD;

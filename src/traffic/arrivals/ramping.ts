@@ -52,7 +52,10 @@ export const ramping: ArrivalProcess<RampingSpec> = {
   expectedCount: (spec, durationMs) => curveCount(rampSegments(spec, durationMs), durationMs),
 };
 
-function* rampSegments(spec: RampingSpec, durationMs: number): Generator<RateSegment, void, undefined> {
+export function* rampSegments(
+  spec: RampingSpec,
+  durationMs: number,
+): Generator<RateSegment, void, undefined> {
   let startMs = 0;
   let fromRatePerSec = spec.startRatePerSec;
   for (const stage of spec.stages) {

@@ -72,7 +72,7 @@ function sortedSpikes(spec: SpikeSpec) {
   return spec.spikes.map((s, i) => ({ s, i })).sort((a, b) => a.s.atMs - b.s.atMs || a.i - b.i);
 }
 
-function* spikeSegments(spec: SpikeSpec, durationMs: number): Generator<RateSegment, void, undefined> {
+export function* spikeSegments(spec: SpikeSpec, durationMs: number): Generator<RateSegment, void, undefined> {
   const base = spec.baseRatePerSec;
   let cursorMs = 0;
   const step = (endMs: number, ratePerSec: number): RateSegment | undefined =>
