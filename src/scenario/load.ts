@@ -1,5 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import {
+  CST,
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isSeq,
+  Lexer,
+  LineCounter,
+  parseDocument,
+  type Node as YamlNode,
+} from 'yaml';
 import type { z } from 'zod';
 import { SquallError } from '../errors.ts';
 import { closest } from '../util/suggest.ts';
@@ -36,23 +48,67 @@ export function formatProblems(file: string, problems: ValidationProblem[]): str
 }
 
 export function loadFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
+  return parseText(file, readScenarioText(file), schema);
+}
+
+/**
+ * A scenario is a few kilobytes (the largest shipped one is under 3 KB); traces live in their own files.
+ * The limits below keep a hostile or runaway file from taking seconds or the whole heap to reject.
+ */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+/** Levels of nesting (mappings and lists). A scenario uses about 6. */
+export const MAX_NESTING_DEPTH = 64;
+/** Alias nodes (`*name`) in one file. */
+export const MAX_ALIASES = 1000;
+/** Nodes of the document once every alias is expanded: stops "billion laughs" alias bombs. */
+export const MAX_EXPANDED_NODES = 100_000;
+
+/** Reads a scenario-like file, refusing files too large to be one (exit 64, never a crash). */
+export function readScenarioText(file: string): string {
   let text: string;
   try {
+    // Checked before reading when the size is known (a pipe's is not): a huge file is refused at once.
+    const stat = statSync(file);
+    if (stat.isFile() && stat.size > MAX_SCENARIO_BYTES) throw tooLarge(file, stat.size);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof ScenarioValidationError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new SquallError(
       'ERR_SQUALL_SCENARIO_FILE',
       `${file}: cannot read the file (${code ?? String(e)})`,
       {
-        hint: code === 'ENOENT' ? 'check the path; `squall init` writes a starter scenario' : undefined,
+        hint:
+          code === 'ENOENT'
+            ? 'check the path; `squall init` writes a starter scenario'
+            : code === 'EISDIR'
+              ? 'pass scenario files, e.g. scenarios/ci/*.yaml'
+              : undefined,
       },
     );
   }
-  return parseText(file, text, schema);
+  return text;
+}
+
+function tooLarge(file: string, bytes: number): ScenarioValidationError {
+  return new ScenarioValidationError(file, [
+    {
+      file,
+      line: 1,
+      col: 1,
+      path: '',
+      message: `the file is ${bytes.toLocaleString('en-US')} bytes; a scenario file may be at most ${MAX_SCENARIO_BYTES.toLocaleString('en-US')}`,
+      hint: 'long request traces go in their own file (traffic: trace:)',
+    },
+  ]);
 }
 
 export function parseText<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_SCENARIO_BYTES) throw tooLarge(file, bytes);
+  const tooDeep = flowTooDeep(text);
+  if (tooDeep !== undefined)
+    throw new ScenarioValidationError(file, [{ file, ...tooDeepProblem(text, tooDeep) }]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -60,18 +116,42 @@ export function parseText<S extends z.ZodType>(file: string, text: string, schem
       file,
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
+        // The parser recurses per level; past a thousand or so levels it runs out of stack (and says so).
+        const overflow = e.message.includes('call stack');
         return {
           file,
           line: pos.line,
           col: pos.col,
           path: '',
-          message: `not valid YAML: ${e.message.split('\n')[0]}`,
-          hint: 'check indentation and quoting; tabs are not allowed in YAML',
+          message: overflow
+            ? `nested too deeply (more than ${MAX_NESTING_DEPTH} levels)`
+            : `not valid YAML: ${e.message.split('\n')[0]}`,
+          hint: overflow
+            ? 'a scenario nests a few levels deep; look for runaway indentation or brackets'
+            : 'check indentation and quoting; tabs are not allowed in YAML',
         };
       }),
     );
   }
-  const data: unknown = doc.toJS();
+  const aliasProblems = checkAliases(doc, lineCounter, file);
+  if (aliasProblems.length > 0) throw new ScenarioValidationError(file, aliasProblems);
+  let data: unknown;
+  try {
+    // Aliases are bounded by checkAliases, exactly; the library's own heuristic would refuse more.
+    data = doc.toJS({ maxAliasCount: -1 });
+  } catch (e) {
+    // Not expected after the checks above; still the user's file, so still a positioned problem.
+    throw new ScenarioValidationError(file, [
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `not valid YAML: ${(e as Error).message}`,
+        hint: 'check anchors (&name) and aliases (*name)',
+      },
+    ]);
+  }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems: ValidationProblem[] = [];
@@ -223,4 +303,109 @@ function unwrap(s: unknown): unknown {
     else return s;
   }
   return s;
+}
+
+/**
+ * The deepest flow nesting (`[` / `{`) of the text, scanning tokens only until it passes the limit:
+ * the offset where it does, or undefined. Runs before the parser, whose time grows with the square of
+ * the nesting (100,000 brackets took 7 s before it gave up on its stack).
+ */
+function flowTooDeep(text: string): number | undefined {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    // These markers are the lexer's own; every other token is a slice of the source.
+    if (token === CST.DOCUMENT || token === CST.FLOW_END || token === CST.SCALAR) continue;
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_NESTING_DEPTH) return offset;
+    } else if (token === ']' || token === '}') depth = Math.max(0, depth - 1);
+    offset += token.length;
+  }
+  return undefined;
+}
+
+function tooDeepProblem(text: string, offset: number): Omit<ValidationProblem, 'file'> {
+  const lc = new LineCounter();
+  lc.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1))
+    lc.addNewLine(i + 1);
+  return {
+    ...lc.linePos(offset),
+    path: '',
+    message: `nested more than ${MAX_NESTING_DEPTH} levels deep`,
+    hint: 'a scenario nests a few levels deep; look for runaway brackets',
+  };
+}
+
+/**
+ * Anchors and aliases, checked on the syntax tree before anything is expanded: every alias refers to an
+ * anchor set before it (and not to a node that contains it), there are at most MAX_ALIASES of them, the
+ * expanded document stays under MAX_EXPANDED_NODES, and nothing nests deeper than MAX_NESTING_DEPTH.
+ * Each problem points at the alias (or node) that caused it.
+ */
+function checkAliases(doc: Document, lc: LineCounter, file: string): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  const anchors = new Map<string, unknown>();
+  const expanded = new Map<unknown, number>();
+  const open = new Set<unknown>();
+  let aliases = 0;
+  let total = 0;
+  const problem = (node: unknown, message: string, hint: string) => {
+    const range = (node as YamlNode | null)?.range;
+    problems.push({ file, ...(range ? lc.linePos(range[0]) : { line: 1, col: 1 }), path: '', message, hint });
+  };
+  const aliasHint = 'set the anchor (&name) before any alias (*name) to it';
+  /** Nodes `node` stands for once expanded (1 for a scalar). */
+  const walk = (node: unknown, depth: number): number => {
+    if (problems.length > 0 || node === null || node === undefined) return 0;
+    if (isAlias(node)) {
+      if (++aliases > MAX_ALIASES) {
+        problem(node, `more than ${MAX_ALIASES} aliases`, 'repeat fewer values through aliases');
+        return 0;
+      }
+      const target = anchors.get(node.source);
+      if (target === undefined) {
+        problem(node, `alias *${node.source} refers to no anchor &${node.source} before it`, aliasHint);
+        return 0;
+      }
+      if (open.has(target)) {
+        problem(node, `alias *${node.source} refers to the node that contains it`, aliasHint);
+        return 0;
+      }
+      const n = expanded.get(target) ?? 1;
+      total += n;
+      if (total > MAX_EXPANDED_NODES) {
+        problem(
+          node,
+          `through its aliases, the document expands past ${MAX_EXPANDED_NODES.toLocaleString('en-US')} values (an alias bomb?)`,
+          'write the values out, or repeat fewer of them through aliases',
+        );
+      }
+      return n;
+    }
+    if (depth > MAX_NESTING_DEPTH) {
+      problem(
+        node,
+        `nested more than ${MAX_NESTING_DEPTH} levels deep`,
+        'a scenario nests a few levels deep',
+      );
+      return 0;
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) anchors.set(anchor, node);
+    let n = 1;
+    total += 1;
+    if (isCollection(node)) {
+      open.add(node);
+      for (const item of node.items) {
+        if (isPair(item)) n += walk(item.key, depth + 1) + walk(item.value, depth + 1);
+        else n += walk(item, depth + 1);
+      }
+      open.delete(node);
+    }
+    expanded.set(node, n);
+    return n;
+  };
+  walk(doc.contents, 0);
+  return problems;
 }

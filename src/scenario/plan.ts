@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
+import { UpstreamModel } from '../../mock-upstream/model/model.ts';
 import { evaluateClaims, MIN_CLAIM_SEEDS } from '../claims/evaluate.ts';
-import { SquallError } from '../errors.ts';
 import type { AlertRule } from '../metrics/alerts.ts';
 import {
   evaluateThresholds,
@@ -14,8 +13,8 @@ import { type Plan, runExperiment } from '../runner/experiment.ts';
 import type { RunResult } from '../runner/result.ts';
 import type { Progress } from '../runner/run-strategy.ts';
 import { buildStrategy } from '../strategies/build.ts';
-import { toTrafficSpec } from '../traffic/index.ts';
-import { parseText } from './load.ts';
+import { createTraffic, toTrafficSpec } from '../traffic/index.ts';
+import { parseText, readScenarioText } from './load.ts';
 import { type Scenario, scenarioSchema } from './schema.ts';
 import { modeOf, targetOf } from './target-plan.ts';
 import { toUpstreamConfig } from './upstream-schema.ts';
@@ -40,35 +39,27 @@ export const DEFAULT_REQUEST_DEADLINE_MS = 300_000;
 
 /** Reads and validates a scenario file; throws ScenarioValidationError listing every problem. */
 export function loadScenario(file: string): LoadedScenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SquallError(
-      'ERR_SQUALL_SCENARIO_FILE',
-      `${file}: cannot read the scenario (${code ?? String(e)})`,
-      {
-        hint:
-          code === 'ENOENT'
-            ? 'check the path; `squall init` writes a starter scenario'
-            : code === 'EISDIR'
-              ? 'pass scenario files, e.g. scenarios/ci/*.yaml'
-              : undefined,
-      },
-    );
-  }
-  return parseScenario(file, text);
+  return parseScenario(file, readScenarioText(file));
 }
 
 export function parseScenario(file: string, text: string): LoadedScenario {
   const scenario = parseText(file, text, scenarioSchema);
   return {
     file,
-    name: scenario.name ?? basename(file, extname(file)),
+    name: scenario.name ?? pathSafeName(basename(file, extname(file))),
     scenario,
     content: JSON.stringify(scenario),
   };
+}
+
+/**
+ * A file name made fit to name a report folder: `...yaml` would be `..`, and `<out>/../<stamp>` lands
+ * outside --out. Keeps what the schema allows in a `name:` (letters, digits, ".", "_", "-", starting with
+ * a letter or digit) and replaces the rest.
+ */
+export function pathSafeName(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return safe === '' ? 'scenario' : safe;
 }
 
 export interface PlanOptions {
@@ -132,6 +123,20 @@ export function toPlan(loaded: LoadedScenario, seed: string, reproduce: string):
 
 function alertOf(a: NonNullable<Scenario['alerts']>[number]): AlertRule {
   return { name: a.name, metric: 'error_rate', windowMs: a.window, above: a.above, severity: a.severity };
+}
+
+/**
+ * The plan of the first seed, after the checks a run makes before it simulates anything: the traffic's
+ * size (e.g. 24 h at 100,000/s is past the request cap) and the upstream's limits. `validate` and `run`
+ * both call it, so validate never says ok to a file that run refuses, and run refuses it before any
+ * other file has run.
+ */
+export function checkedPlan(loaded: LoadedScenario, options: PlanOptions = {}): Plan {
+  const seeds = seedsOf(loaded, options);
+  const plan = toPlan(loaded, seeds[0]!, reproduceCommand(loaded, seeds));
+  createTraffic(plan.traffic, plan.durationMs, plan.seed);
+  new UpstreamModel(plan.upstream, { startMs: 0 });
+  return plan;
 }
 
 /** Builds every strategy once (loading user modules), so a bad module fails before anything runs. */

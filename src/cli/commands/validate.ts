@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.ts';
 import { ScenarioValidationError } from '../../scenario/load.ts';
-import { loadScenario, preflight, reproduceCommand, seedsOf, toPlan } from '../../scenario/plan.ts';
+import { checkedPlan, loadScenario, preflight } from '../../scenario/plan.ts';
 import { EXIT } from '../exit-codes.ts';
 
 export function registerValidate(program: Command): void {
@@ -23,15 +23,15 @@ Examples:
     });
 }
 
-/** Validates each file (schema, then strategy modules); returns the exit code. */
+/** Validates each file (schema, the run's size checks, then strategy modules); returns the exit code. */
 export async function validateCommand(files: string[]): Promise<number> {
   let invalid = 0;
   for (const file of files) {
     try {
       const loaded = loadScenario(file);
-      const seeds = seedsOf(loaded);
-      // Loads user modules (adapters), so a wrong path shows now rather than mid-run.
-      await preflight(toPlan(loaded, seeds[0]!, reproduceCommand(loaded, seeds)));
+      // The same checks `run` makes before it starts, then user modules (adapters), so a wrong path
+      // shows now rather than mid-run.
+      await preflight(checkedPlan(loaded));
       const s = loaded.scenario;
       process.stdout.write(
         `ok  ${file}  (${s.strategies.length} strateg${s.strategies.length === 1 ? 'y' : 'ies'}, ${s.thresholds?.length ?? 0} thresholds)\n`,
