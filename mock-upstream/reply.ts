@@ -39,11 +39,13 @@ export function replyForDecision(
   const outcome = d.outcome;
 
   const row = outcomeRow(outcome);
+  // The round trip (causes/network-rtt.ts) goes before whatever the answer does first.
+  const networkMs = d.networkMs ?? 0;
   // No response at all: how the connection ends is the kind's answer.
   if (row.status === undefined) {
-    if (row.answer === 'hang') return { kind: 'hang', ms: d.hangMs ?? ctx.config.maxHangMs };
-    if (row.answer === 'none') return { kind: 'refuse' };
-    return { kind: 'reset', delayMs: d.latencyMs };
+    if (row.answer === 'hang') return { kind: 'hang', ms: (d.hangMs ?? ctx.config.maxHangMs) + networkMs };
+    if (row.answer === 'none') return { kind: 'refuse', delayMs: networkMs };
+    return { kind: 'reset', delayMs: d.latencyMs + networkMs };
   }
 
   // The two 429s built from the limiter's state; every other error body comes from the kind's row.
@@ -82,6 +84,8 @@ export function replyForDecision(
       model: a.model,
       apiKey: a.apiKey,
       fieldsOnly: ctx.lite === true,
+      // A server-chosen wait (causes/retry-after.ts, capacity-reject.ts), where this body has the header.
+      ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}),
     });
     return errorReply(ctx, d, e);
   }
@@ -105,7 +109,7 @@ export function replyForDecision(
       promptTokens: a.promptTokens,
       encodingFormat: extras.encodingFormat ?? 'float',
     });
-    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), d.latencyMs, body);
+    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), headerDelayOf(d), body);
   }
 
   const pool = perSeed.pool;
@@ -137,7 +141,7 @@ export function replyForDecision(
           });
     // Ids, numbers and pool text are ASCII: with an ASCII model name the length in bytes is the length.
     const bytes = pool.ascii && isAscii(a.model) && a.endpoint !== 'responses' ? body.length : undefined;
-    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), d.latencyMs, body, bytes);
+    return brokenOrWhole(outcome, headersFor(ctx, d, wire.JSON_CONTENT_TYPE), headerDelayOf(d), body, bytes);
   }
 
   const pieces = pool.take(content, d.completionTokens);
@@ -186,7 +190,12 @@ function streamReply(
     const pieceIndex = i - lead;
     return { delayMs: pieceIndex >= 0 && pieceIndex < pieceCount ? (gaps[pieceIndex] ?? 0) : 0, data };
   });
-  const base = { kind: 'response' as const, status: 200, headers: sseHeaders, headerDelayMs: d.latencyMs };
+  const base = {
+    kind: 'response' as const,
+    status: 200,
+    headers: sseHeaders,
+    headerDelayMs: headerDelayOf(d),
+  };
   const sf = ctx.config.streamFaults;
   const hangMs = Math.min(d.hangMs ?? ctx.config.maxHangMs, ctx.config.maxHangMs);
   switch (outcome) {
@@ -272,7 +281,7 @@ function liteSuccess(ctx: BuildContext, a: ParsedAttempt, d: Decision): Reply {
     const reply = brokenOrWhole(
       d.outcome,
       headersFor(ctx, d, wire.JSON_CONTENT_TYPE),
-      d.latencyMs,
+      headerDelayOf(d),
       `{"usage":${usage}}`,
     );
     // A whole answer also carries the number, so the client side need not parse it back.
@@ -301,14 +310,20 @@ function isContentDelta(event: string): boolean {
 
 /** An error answer; a skeleton one also carries the error's fields (see Reply.error). */
 function errorReply(ctx: BuildContext, d: Decision, e: wire.WireErrorResponse): Reply {
+  // The kind's status: a 409 capacity rejection carries the overloaded body (fault-kinds.ts).
   const reply = whole(
-    e.status,
+    outcomeRow(d.outcome).status ?? e.status,
     Object.assign(headersFor(ctx, d, e.contentType), e.headers),
-    d.latencyMs,
+    headerDelayOf(d),
     e.body,
   );
   if (ctx.lite && e.fields && reply.kind === 'response') reply.error = e.fields;
   return reply;
+}
+
+/** Wait before the status line: the upstream's own time (processing-ms says it) plus the network's. */
+function headerDelayOf(d: Decision): number {
+  return d.networkMs === undefined ? d.latencyMs : d.latencyMs + d.networkMs;
 }
 
 /** The usual headers of an answer (a plain function, not a closure per answer: this runs per request). */

@@ -39,7 +39,15 @@ export interface Scope {
 export interface RateLimitConfig {
   requestsPerMin: number;
   tokensPerMin: number;
+  /**
+   * Enforcement period (model/causes/quantum.ts): a bucket holds at most limit × quantumMs / 1 min, so a
+   * burst that fits the minute but not the quantum is refused. Absent: the whole minute (no quantum).
+   */
+  quantumMs?: number;
 }
+
+/** Latency per fault kind (model/causes/fault-latency.ts): how long the upstream takes to fail that way. */
+export type FaultLatency = Partial<Record<FaultKind, LatencySpec>>;
 
 /** A window of the timeline with its own fault mix. Times are ms from the upstream's start. */
 export interface PhaseConfig {
@@ -59,6 +67,12 @@ export interface PhaseConfig {
   rampDownMs?: number;
   /** Flapping: the phase alternates on for onMs, off for offMs, starting on. */
   flap?: { onMs: number; offMs: number };
+  /** Latency per fault kind while active, over the upstream's `faultLatency`. */
+  faultLatency?: FaultLatency;
+  /** Server-chosen Retry-After on this phase's retryable error answers (model/causes/retry-after.ts). */
+  retryAfter?: LatencySpec;
+  /** API keys that are expired for the whole phase: every attempt with one is a 401 (model/causes/key-state.ts). */
+  expiredKeys?: string[];
 }
 
 /** Random incidents from a seeded process: exponential gaps (mean mtbfMs) and durations (mean mttrMs). */
@@ -76,8 +90,16 @@ export interface IncidentProcessConfig {
 export interface CapacityConfig {
   /** Attempts served at once without queueing. */
   maxConcurrent: number;
-  /** Attempts waiting beyond that; more than this and the upstream answers 503 overloaded. */
+  /** Attempts waiting beyond that; more than this and the upstream rejects (503 overloaded by default). */
   maxQueue: number;
+  /** What an attempt refused for capacity gets (model/causes/capacity-reject.ts). Absent: a 503, no Retry-After. */
+  reject?: CapacityReject;
+}
+
+export interface CapacityReject {
+  status: 503 | 429 | 409;
+  /** Server-chosen Retry-After on the rejection. */
+  retryAfter?: LatencySpec;
 }
 
 export interface UpstreamConfig {
@@ -97,6 +119,13 @@ export interface UpstreamConfig {
   /** Length of synthetic completions, in tokens (clipped to max_tokens). */
   completionTokens: { medianTokens: number; p99Tokens: number };
   capacity: CapacityConfig;
+  /**
+   * Network round trip added to every answer, rejections and refusals included (model/causes/network-rtt.ts).
+   * Absent: none (scenario files get a default, see DEFAULT_UPSTREAM).
+   */
+  networkRtt?: LatencySpec;
+  /** Latency per fault kind (model/causes/fault-latency.ts); absent kinds keep their row's default. */
+  faultLatency?: FaultLatency;
   phases: PhaseConfig[];
   incidents: IncidentProcessConfig[];
   /** Upper bound on any hang (timeout fault, stream stall), so nothing leaks. */
@@ -186,6 +215,8 @@ export interface Decision {
   /** How long a hang lasts before the server gives up (bounded by maxHangMs). */
   hangMs?: number;
   rateLimit: RateLimitSnapshot;
+  /** Network round trip added before the answer reaches the client (model/causes/network-rtt.ts), ms. */
+  networkMs?: number;
   /** Human-readable: which phase, rule or limit decided this. */
   reason: string;
   /** Phase names active for this attempt. */
@@ -221,7 +252,11 @@ export type Reply =
     }
   /** Destroy the connection without a response, after a delay. */
   | { kind: 'reset'; delayMs: number }
-  /** Refuse the connection (live mode: the listener stops accepting). */
-  | { kind: 'refuse' }
+  /**
+   * Refuse the connection after `delayMs` (the round trip of the refused handshake). Live mode: the HTTP
+   * front destroys the accepted socket after the delay; a listener closed for a refuse window refuses at
+   * once (the kernel answers, so no delay can be added there).
+   */
+  | { kind: 'refuse'; delayMs: number }
   /** Accept and never answer; the server destroys the connection after `ms`. */
   | { kind: 'hang'; ms: number };

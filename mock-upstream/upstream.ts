@@ -300,7 +300,7 @@ export class Upstream {
       kind: 'response',
       status: 200,
       headers: wire.responseHeaders({ requestId, processingMs: 1, contentType: wire.JSON_CONTENT_TYPE }),
-      headerDelayMs: 0,
+      headerDelayMs: this.model.networkMs(requestId),
       parts: [{ delayMs: 0, data: body }],
       end: { kind: 'end' },
     };
@@ -319,7 +319,8 @@ export class Upstream {
         ...wire.responseHeaders({ requestId: ctx.requestId, processingMs: 1, contentType: e.contentType }),
         ...e.headers,
       },
-      headerDelayMs: 0,
+      // Answered by the front, not the model, yet still a round trip away (causes/network-rtt.ts).
+      headerDelayMs: this.model.networkMs(ctx.requestId),
       parts: [{ delayMs: 0, data: e.body }],
       end: { kind: 'end' },
     };

@@ -18,6 +18,8 @@ export async function renderReply(
   const sig = signal ?? undefined;
   switch (reply.kind) {
     case 'refuse':
+      // The refused handshake still takes its round trip.
+      await clock.sleep(reply.delayMs, sig);
       return { kind: 'network', code: 'ECONNREFUSED' };
     case 'reset':
       await clock.sleep(reply.delayMs, sig);

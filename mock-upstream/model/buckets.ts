@@ -1,9 +1,11 @@
 import type { RateLimitConfig, RateLimitSnapshot } from '../types.ts';
+import { burstOf } from './causes/quantum.ts';
 
 /**
  * Per-API-key RPM and TPM limits as continuously refilling token buckets.
  *
- * Capacity is the per-minute limit and the refill rate is limit / 60 000 per ms. That is how OpenAI's
+ * Capacity is the per-minute limit (or limit × quantum / 1 min under a quantum, causes/quantum.ts) and
+ * the refill rate is limit / 60 000 per ms. That is how OpenAI's
  * limits behave in practice ("sub-minute slices"): 60 RPM does not mean 60 requests at the top of each
  * minute; a burst drains the bucket and it comes back at one request per second.
  *
@@ -39,23 +41,28 @@ export interface RateLimitLevel {
 }
 
 class Bucket {
+  /** The limit per minute: the refill rate, and what x-ratelimit-limit-* publish. */
+  limit: number;
+  /** What the bucket holds at most: the limit, or less under a quantum (causes/quantum.ts). */
   capacity: number;
   level: number;
   lastMs: number;
 
-  constructor(capacity: number, nowMs: number) {
+  constructor(limit: number, capacity: number, nowMs: number) {
+    this.limit = limit;
     this.capacity = capacity;
     this.level = capacity;
     this.lastMs = nowMs;
   }
 
-  /** Brings the level up to `nowMs` and applies a (possibly changed) capacity: the level is clamped, not reset. */
-  sync(nowMs: number, capacity: number): number {
+  /** Brings the level up to `nowMs` and applies a (possibly changed) limit: the level is clamped, not reset. */
+  sync(nowMs: number, limit: number, capacity: number): number {
     if (nowMs > this.lastMs) {
       // Multiply before dividing so whole-second refills at whole-number limits stay exact.
-      this.level = Math.min(this.capacity, this.level + ((nowMs - this.lastMs) * this.capacity) / MS_PER_MIN);
+      this.level = Math.min(this.capacity, this.level + ((nowMs - this.lastMs) * this.limit) / MS_PER_MIN);
       this.lastMs = nowMs;
     }
+    this.limit = limit;
     this.capacity = capacity;
     if (this.level > capacity) this.level = capacity;
     return this.level;
@@ -79,7 +86,7 @@ class Bucket {
   waitMs(amount: number): number {
     const missing = amount - this.level;
     if (!(missing > EPS)) return 0;
-    return this.capacity > 0 ? (missing * MS_PER_MIN) / this.capacity : Number.POSITIVE_INFINITY;
+    return this.limit > 0 ? (missing * MS_PER_MIN) / this.limit : Number.POSITIVE_INFINITY;
   }
 
   isFull(): boolean {
@@ -113,7 +120,8 @@ export class RateLimits {
    * way OpenAI does) and charges it. Rules, in order:
    * - too_large: more tokens than the TPM limit; can never succeed. Charges one request.
    * - requests: less than one request in the bucket. Charges nothing (there is nothing to take).
-   * - tokens: not enough tokens. Still charges one request (failed requests count against RPM).
+   * - tokens: not enough tokens. Still charges one request (failed requests count against RPM). Under a
+   *   quantum a request needs at most a full bucket (causes/quantum.ts).
    * - ok: charges one request and the tokens.
    */
   check(
@@ -123,28 +131,29 @@ export class RateLimits {
     override?: Partial<RateLimitConfig>,
   ): RateLimitCheck {
     const { requests, tokens } = this.sync(apiKey, nowMs, override);
-    if (requestedTokens > tokens.capacity) {
+    if (requestedTokens > tokens.limit) {
       requests.take(1);
       return {
         outcome: 'too_large',
-        limit: { limit: tokens.capacity, used: used(tokens), requested: requestedTokens },
+        limit: { limit: tokens.limit, used: used(tokens), requested: requestedTokens },
         snapshot: snapshotOf(requests, tokens),
       };
     }
+    const neededTokens = Math.min(requestedTokens, tokens.capacity);
     if (requests.level + EPS < 1) {
       return {
         outcome: 'requests',
-        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(requestedTokens)),
-        limit: { limit: requests.capacity, used: used(requests), requested: 1 },
+        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(neededTokens)),
+        limit: { limit: requests.limit, used: used(requests), requested: 1 },
         snapshot: snapshotOf(requests, tokens),
       };
     }
-    if (tokens.level + EPS < requestedTokens) {
-      const limit = { limit: tokens.capacity, used: used(tokens), requested: requestedTokens };
+    if (tokens.level + EPS < neededTokens) {
+      const limit = { limit: tokens.limit, used: used(tokens), requested: requestedTokens };
       requests.take(1);
       return {
         outcome: 'tokens',
-        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(requestedTokens)),
+        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(neededTokens)),
         limit,
         snapshot: snapshotOf(requests, tokens),
       };
@@ -171,15 +180,15 @@ export class RateLimits {
       const limits = this.limitsFor(apiKey);
       return {
         limitRequests: limits.requestsPerMin,
-        remainingRequests: Math.floor(limits.requestsPerMin),
+        remainingRequests: Math.floor(requestBurst(limits)),
         resetRequestsMs: 0,
         limitTokens: limits.tokensPerMin,
-        remainingTokens: Math.floor(limits.tokensPerMin),
+        remainingTokens: Math.floor(tokenBurst(limits)),
         resetTokensMs: 0,
       };
     }
-    b.requests.sync(nowMs, b.requests.capacity);
-    b.tokens.sync(nowMs, b.tokens.capacity);
+    b.requests.sync(nowMs, b.requests.limit, b.requests.capacity);
+    b.tokens.sync(nowMs, b.tokens.limit, b.tokens.capacity);
     return snapshotOf(b.requests, b.tokens);
   }
 
@@ -187,14 +196,14 @@ export class RateLimits {
   levels(nowMs: number): RateLimitLevel[] {
     const out: RateLimitLevel[] = [];
     for (const [apiKey, b] of this.keys) {
-      b.requests.sync(nowMs, b.requests.capacity);
-      b.tokens.sync(nowMs, b.tokens.capacity);
+      b.requests.sync(nowMs, b.requests.limit, b.requests.capacity);
+      b.tokens.sync(nowMs, b.tokens.limit, b.tokens.capacity);
       out.push({
         apiKey,
         requests: b.requests.remaining(),
         tokens: b.tokens.remaining(),
-        limitRequests: b.requests.capacity,
-        limitTokens: b.tokens.capacity,
+        limitRequests: b.requests.limit,
+        limitTokens: b.tokens.limit,
       });
     }
     return out;
@@ -209,9 +218,11 @@ export class RateLimits {
     const perKey = this.byKey[apiKey];
     // The usual case, without a new object per attempt (callers only read it).
     if (override === undefined && perKey === undefined) return this.defaults;
+    const quantumMs = override?.quantumMs ?? perKey?.quantumMs ?? this.defaults.quantumMs;
     return {
       requestsPerMin: override?.requestsPerMin ?? perKey?.requestsPerMin ?? this.defaults.requestsPerMin,
       tokensPerMin: override?.tokensPerMin ?? perKey?.tokensPerMin ?? this.defaults.tokensPerMin,
+      ...(quantumMs !== undefined ? { quantumMs } : {}),
     };
   }
 
@@ -221,22 +232,22 @@ export class RateLimits {
     if (!b) {
       if (this.keys.size >= this.maxKeys) this.evict(nowMs);
       b = {
-        requests: new Bucket(limits.requestsPerMin, nowMs),
-        tokens: new Bucket(limits.tokensPerMin, nowMs),
+        requests: new Bucket(limits.requestsPerMin, requestBurst(limits), nowMs),
+        tokens: new Bucket(limits.tokensPerMin, tokenBurst(limits), nowMs),
       };
       this.keys.set(apiKey, b);
       return b;
     }
-    b.requests.sync(nowMs, limits.requestsPerMin);
-    b.tokens.sync(nowMs, limits.tokensPerMin);
+    b.requests.sync(nowMs, limits.requestsPerMin, requestBurst(limits));
+    b.tokens.sync(nowMs, limits.tokensPerMin, tokenBurst(limits));
     return b;
   }
 
   /** Keeps the key map bounded: drop buckets that have refilled (no information lost), then the oldest. */
   private evict(nowMs: number): void {
     for (const [key, b] of this.keys) {
-      b.requests.sync(nowMs, b.requests.capacity);
-      b.tokens.sync(nowMs, b.tokens.capacity);
+      b.requests.sync(nowMs, b.requests.limit, b.requests.capacity);
+      b.tokens.sync(nowMs, b.tokens.limit, b.tokens.capacity);
       if (b.requests.isFull() && b.tokens.isFull()) this.keys.delete(key);
     }
     for (const key of this.keys.keys()) {
@@ -246,16 +257,26 @@ export class RateLimits {
   }
 }
 
+/** What a key's request bucket holds at most (at least one request, so a low limit still admits). */
+export function requestBurst(limits: RateLimitConfig): number {
+  return burstOf(limits.requestsPerMin, limits.quantumMs, 1);
+}
+
+/** What a key's token bucket holds at most. */
+export function tokenBurst(limits: RateLimitConfig): number {
+  return burstOf(limits.tokensPerMin, limits.quantumMs);
+}
+
 function used(b: Bucket): number {
   return Math.max(0, Math.ceil(b.capacity - b.remaining()));
 }
 
 function snapshotOf(requests: Bucket, tokens: Bucket): RateLimitSnapshot {
   return {
-    limitRequests: requests.capacity,
+    limitRequests: requests.limit,
     remainingRequests: requests.remaining(),
     resetRequestsMs: requests.resetMs(),
-    limitTokens: tokens.capacity,
+    limitTokens: tokens.limit,
     remainingTokens: tokens.remaining(),
     resetTokensMs: tokens.resetMs(),
   };
@@ -267,6 +288,9 @@ export interface BucketLevels {
   tokensLevel: number;
   limitRequests: number;
   limitTokens: number;
+  /** What the buckets hold at most (below the limits under a quantum); absent: the limits. */
+  burstRequests?: number;
+  burstTokens?: number;
 }
 
 /**
@@ -280,10 +304,11 @@ export function checkFromLevels(
   levels: BucketLevels,
   nowMs: number,
 ): RateLimitCheck {
-  const requests = new Bucket(levels.limitRequests, nowMs);
+  const requests = new Bucket(levels.limitRequests, levels.burstRequests ?? levels.limitRequests, nowMs);
   requests.level = levels.requestsLevel;
-  const tokens = new Bucket(levels.limitTokens, nowMs);
+  const tokens = new Bucket(levels.limitTokens, levels.burstTokens ?? levels.limitTokens, nowMs);
   tokens.level = levels.tokensLevel;
+  const neededTokens = Math.min(requestedTokens, tokens.capacity);
   const snapshot = snapshotOf(requests, tokens);
   switch (outcome) {
     case 'ok':
@@ -291,21 +316,21 @@ export function checkFromLevels(
     case 'too_large':
       return {
         outcome,
-        limit: { limit: tokens.capacity, used: used(tokens), requested: requestedTokens },
+        limit: { limit: tokens.limit, used: used(tokens), requested: requestedTokens },
         snapshot,
       };
     case 'requests':
       return {
         outcome,
-        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(requestedTokens)),
-        limit: { limit: requests.capacity, used: used(requests), requested: 1 },
+        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(neededTokens)),
+        limit: { limit: requests.limit, used: used(requests), requested: 1 },
         snapshot,
       };
     case 'tokens':
       return {
         outcome,
-        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(requestedTokens)),
-        limit: { limit: tokens.capacity, used: used(tokens), requested: requestedTokens },
+        retryAfterMs: Math.max(requests.waitMs(1), tokens.waitMs(neededTokens)),
+        limit: { limit: tokens.limit, used: used(tokens), requested: requestedTokens },
         snapshot,
       };
   }

@@ -11,6 +11,8 @@ import {
 } from '../types.ts';
 import type { RateLimits } from './buckets.ts';
 import type { Capacity } from './capacity.ts';
+import { capacityRejection } from './causes/capacity-reject.ts';
+import { type CauseInput, UPSTREAM_CAUSES } from './causes/index.ts';
 import { type AttemptDraws, DRAW_STREAM } from './draws.ts';
 import { FAULT_KIND_TABLE, outcomeRow } from './fault-kinds.ts';
 import { sampleLatencyMs, sampleLognormal, streamGapsMs } from './latency.ts';
@@ -24,13 +26,18 @@ import type { Effects } from './schedule.ts';
  *      a non-streaming request does nothing and evaluation continues.
  *  (0) unknown API key → 401 (when `apiKeys` is non-empty); unknown model → 404 (when `models` is
  *      non-empty). A 401 charges nothing (the caller is not known); a 404 charges one request.
+ *  (k) states that answer every attempt of a kind for a whole phase, not a draw: an expired API key
+ *      (causes/key-state.ts) → 401.
  *  (b) faults from control-API overrides and active schedule phases: one uniform draw per attempt, walked
  *      over the kinds in FAULT_KINDS order with cumulative probabilities (so their sum is capped at 1);
  *      the kind it lands in fires. Stream kinds are skipped for non-streaming requests.
  *  (c) rate limits: the RPM/TPM buckets, charged prompt + max_tokens up front → 429 (requests or tokens)
  *      or request_too_large.
- *  (d) capacity: the attempt's service time is admitted, queued, or refused → 503 overloaded.
+ *  (d) capacity: the attempt's service time is admitted, queued, or refused → 503 overloaded (or the
+ *      status and Retry-After of `capacity.reject`, causes/capacity-reject.ts).
  *  (e) ok: latency (+ queueing), completion length, stream gaps.
+ *  (f) every decision, in the order of causes/index.ts: latency per fault kind, a phase's server-chosen
+ *      Retry-After, then the network round trip, which every answer takes (rejections and refusals too).
  *
  * Faults come before limits because the faults we inject (edge 502s, resets, refused connections) happen
  * in front of the limiter as well, and a schedule should say the same thing whatever the load. But every
@@ -88,7 +95,18 @@ export function decideAttempt(
   key: string,
   nowMs: number,
 ): Decision {
-  const phases = fx.namesList();
+  const input: CauseInput = { ctx, fx, attempt, key, nowMs, phases: fx.namesList() };
+  const d = decideCore(input);
+  // (f)
+  for (const shape of SHAPES) shape(d, input);
+  return d;
+}
+
+const GATES = UPSTREAM_CAUSES.flatMap((c) => (c.gate ? [c.gate] : []));
+const SHAPES = UPSTREAM_CAUSES.flatMap((c) => (c.shape ? [c.shape] : []));
+
+function decideCore(input: CauseInput): Decision {
+  const { ctx, fx, attempt, key, nowMs, phases } = input;
 
   // (a)
   const forced = attempt.forcedFault;
@@ -118,6 +136,12 @@ export function decideAttempt(
       reason: `unknown model "${attempt.model}"`,
       phases,
     };
+  }
+
+  // (k)
+  for (const gate of GATES) {
+    const d = gate(input);
+    if (d !== undefined) return d;
   }
 
   // (b)
@@ -158,17 +182,7 @@ export function decideAttempt(
   // (d)
   const work = sampleWork(ctx, fx, attempt, key);
   const admission = ctx.capacity.admit(nowMs, work.serviceMs, fx.maxConcurrent);
-  if (!admission.admitted) {
-    return {
-      outcome: '503',
-      latencyMs: 0,
-      queueMs: 0,
-      completionTokens: 0,
-      rateLimit: limited.snapshot,
-      reason: `capacity: ${admission.inFlight} in flight`,
-      phases,
-    };
-  }
+  if (!admission.admitted) return capacityRejection(input, limited.snapshot, admission.inFlight);
 
   // (e)
   const d: Decision = {

@@ -16,7 +16,14 @@ export interface UniformSource {
 }
 
 /** Independent sub-streams of one attempt, so e.g. the completion length does not shift when the latency spec changes. */
-export const DRAW_STREAM = { latency: 1, tokens: 2, gaps: 3 } as const;
+export const DRAW_STREAM = {
+  latency: 1,
+  tokens: 2,
+  gaps: 3,
+  rtt: 4,
+  faultLatency: 5,
+  retryAfter: 6,
+} as const;
 
 export class AttemptDraws implements UniformSource {
   private readonly seedLane1: number;

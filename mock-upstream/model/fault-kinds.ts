@@ -46,12 +46,18 @@ const edge = (status: number, failureClass: FaultKindRow['failureClass'], wireEr
 const brokenBody = (failureClass: FaultKindRow['failureClass'], streamOnly: boolean, hangs = false) =>
   ({ status: 200, failureClass, billed: true, answer: 'body', hangs, streamOnly }) as const;
 
-/** The table. Its order is the order the fault draw walks the kinds in (see decide.ts, step b). */
+/**
+ * The table. Its order is the order the fault draw walks the kinds in (see decide.ts, step b); JavaScript
+ * puts integer-like keys first, in ascending order, whatever order they are written in.
+ */
 export const FAULT_KIND_TABLE = {
   '400': edge(400, 'client_4xx', 'bad_request'),
   '401': edge(401, 'client_4xx', 'invalid_api_key'),
   '404': edge(404, 'client_4xx', 'model_not_found'),
   // Its body is built from the limiter's state (reply.ts), not from `wireError`.
+  // What a shedding gateway says when "the engine is overloaded" (capacity-reject.ts): the overloaded
+  // body with this status. The SDKs retry a 409.
+  '409': edge(409, 'client_4xx', 'overloaded'),
   '429': edge(429, '429', 'rate_limit_requests'),
   '500': {
     status: 500,

@@ -12,6 +12,7 @@ import type {
 } from '../types.ts';
 import { RateLimits } from './buckets.ts';
 import { Capacity } from './capacity.ts';
+import { networkMsOf } from './causes/network-rtt.ts';
 import { AttemptCounters } from './counters.ts';
 import { type DecideContext, decideAttempt, statusOf } from './decide.ts';
 import { AttemptDraws } from './draws.ts';
@@ -27,6 +28,7 @@ import {
   Schedule,
 } from './schedule.ts';
 import {
+  checkFaultLatency,
   checkFaults,
   checkLatency,
   checkNonNegative,
@@ -219,6 +221,14 @@ export class UpstreamModel {
     this.counters.add(attempt.endpoint, d.outcome);
     if (this.journal.capacity > 0) this.record(attempt, nowMs, requestId ?? key, d);
     return d;
+  }
+
+  /**
+   * The network round trip of an answer the model did not decide (routing, auth and body errors, which a
+   * front answers itself), drawn like a decision's (causes/network-rtt.ts) under `key` (its request id).
+   */
+  networkMs(key: string): number {
+    return networkMsOf(this.ctx, key);
   }
 
   /** A temporary fault mix (control API) that applies on top of the schedule and reverts by itself after ttlMs. */
@@ -425,8 +435,25 @@ function validateConfig(c: UpstreamConfig): void {
   for (const [key, limits] of Object.entries(c.rateLimitsByKey ?? {})) {
     checkRateLimits(`${where} rateLimitsByKey["${maskApiKey(key)}"]`, limits);
   }
+  if (c.rateLimits.quantumMs !== undefined) {
+    checkPositive(where, 'rateLimits.quantumMs', c.rateLimits.quantumMs, 'e.g. 1000 (per second)');
+  }
   checkLatency(where, c.latency);
   checkLatency(where, c.stream.ttft, 'stream.ttft');
+  checkLatency(where, c.networkRtt, 'networkRtt');
+  checkFaultLatency(where, c.faultLatency);
+  const reject = c.capacity.reject;
+  if (reject !== undefined) {
+    if (![503, 429, 409].includes(reject.status)) {
+      throw invalid(
+        where,
+        'capacity.reject.status',
+        `must be 503, 429 or 409, got ${String(reject.status)}`,
+        'e.g. 503',
+      );
+    }
+    checkLatency(where, reject.retryAfter, 'capacity.reject.retryAfter');
+  }
   checkPositive(where, 'stream.tokensPerSec', c.stream.tokensPerSec, 'e.g. 50');
   if (!(c.stream.jitter >= 0 && c.stream.jitter <= 1)) {
     throw invalid(

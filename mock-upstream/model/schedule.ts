@@ -3,6 +3,7 @@ import {
   type Endpoint,
   FAULT_KINDS,
   type FaultKind,
+  type FaultLatency,
   type IncidentProcessConfig,
   type LatencySpec,
   type PhaseConfig,
@@ -10,6 +11,7 @@ import {
   type Scope,
 } from '../types.ts';
 import {
+  checkFaultLatency,
   checkFaults,
   checkLatency,
   checkNonNegative,
@@ -50,6 +52,9 @@ export interface CompiledPhase {
   readonly rampDownMs: number;
   readonly flap?: { onMs: number; offMs: number };
   readonly scopeSets: CompiledScope | undefined;
+  readonly faultLatency?: FaultLatency;
+  readonly retryAfter?: LatencySpec;
+  readonly expiredKeys?: ReadonlySet<string>;
 }
 
 export interface CompiledScope {
@@ -108,6 +113,12 @@ export class Effects {
   latency: LatencySpec | undefined;
   rateLimits: Partial<RateLimitConfig> | undefined;
   maxConcurrent: number | undefined;
+  faultLatency: FaultLatency | undefined;
+  retryAfter: LatencySpec | undefined;
+  /** The phase in which this attempt's API key is expired (causes/key-state.ts), if any. */
+  keyExpiredBy: string | undefined;
+  private faultLatencyStartMs = Number.NEGATIVE_INFINITY;
+  private retryAfterStartMs = Number.NEGATIVE_INFINITY;
   private latencyStartMs = Number.NEGATIVE_INFINITY;
   private rateLimitsStartMs = Number.NEGATIVE_INFINITY;
   private maxConcurrentStartMs = Number.NEGATIVE_INFINITY;
@@ -122,6 +133,11 @@ export class Effects {
     this.latency = undefined;
     this.rateLimits = undefined;
     this.maxConcurrent = undefined;
+    this.faultLatency = undefined;
+    this.retryAfter = undefined;
+    this.keyExpiredBy = undefined;
+    this.faultLatencyStartMs = Number.NEGATIVE_INFINITY;
+    this.retryAfterStartMs = Number.NEGATIVE_INFINITY;
     this.latencyStartMs = Number.NEGATIVE_INFINITY;
     this.rateLimitsStartMs = Number.NEGATIVE_INFINITY;
     this.maxConcurrentStartMs = Number.NEGATIVE_INFINITY;
@@ -133,7 +149,13 @@ export class Effects {
     startMs: number,
     probs: Float64Array | undefined,
     factor: number,
-    extra: { latency?: LatencySpec; rateLimits?: Partial<RateLimitConfig>; maxConcurrent?: number },
+    extra: {
+      latency?: LatencySpec;
+      rateLimits?: Partial<RateLimitConfig>;
+      maxConcurrent?: number;
+      faultLatency?: FaultLatency;
+      retryAfter?: LatencySpec;
+    },
   ): void {
     this.names[this.nameCount++] = name;
     if (probs) {
@@ -162,6 +184,14 @@ export class Effects {
     if (extra.maxConcurrent !== undefined && startMs >= this.maxConcurrentStartMs) {
       this.maxConcurrent = extra.maxConcurrent;
       this.maxConcurrentStartMs = startMs;
+    }
+    if (extra.faultLatency && startMs >= this.faultLatencyStartMs) {
+      this.faultLatency = extra.faultLatency;
+      this.faultLatencyStartMs = startMs;
+    }
+    if (extra.retryAfter && startMs >= this.retryAfterStartMs) {
+      this.retryAfter = extra.retryAfter;
+      this.retryAfterStartMs = startMs;
     }
   }
 
@@ -242,6 +272,7 @@ export class Schedule {
       const factor = rampFactor(p, tMs);
       if (factor < 0) continue;
       into.add(p.name, p.startMs, p.hasFaults ? p.probs : undefined, factor, p);
+      if (p.expiredKeys?.has(target.apiKey) && into.keyExpiredBy === undefined) into.keyExpiredBy = p.name;
     }
   }
 
@@ -387,6 +418,14 @@ function compilePhase(p: PhaseConfig, i: number): CompiledPhase {
   checkLatency(where, p.latency);
   checkRateLimits(where, p.rateLimits);
   checkScope(where, p.scope);
+  checkFaultLatency(where, p.faultLatency);
+  checkLatency(where, p.retryAfter, 'retryAfter');
+  if (
+    p.expiredKeys !== undefined &&
+    !(Array.isArray(p.expiredKeys) && p.expiredKeys.every((k) => typeof k === 'string' && k.length > 0))
+  ) {
+    throw invalid(where, 'expiredKeys', 'must be a list of API keys', 'e.g. expiredKeys: ["sk-old"]');
+  }
   if (p.maxConcurrent !== undefined && !(Number.isInteger(p.maxConcurrent) && p.maxConcurrent >= 0)) {
     throw invalid(where, 'maxConcurrent', `must be a whole number ≥ 0, got ${p.maxConcurrent}`, 'e.g. 8');
   }
@@ -423,6 +462,9 @@ function compiled(
     ...(p.maxConcurrent !== undefined ? { maxConcurrent: p.maxConcurrent } : {}),
     ...(p.scope ? { scope: p.scope } : {}),
     ...(p.flap ? { flap: p.flap } : {}),
+    ...(p.faultLatency ? { faultLatency: p.faultLatency } : {}),
+    ...(p.retryAfter ? { retryAfter: p.retryAfter } : {}),
+    ...(p.expiredKeys?.length ? { expiredKeys: new Set(p.expiredKeys) } : {}),
   };
   return c;
 }

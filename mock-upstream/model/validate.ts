@@ -3,6 +3,7 @@ import {
   type Endpoint,
   FAULT_KINDS,
   type FaultKind,
+  type FaultLatency,
   type LatencySpec,
   type RateLimitConfig,
   type Scope,
@@ -106,6 +107,34 @@ export function checkLatency(where: string, spec: LatencySpec | undefined, field
   }
 }
 
+/** Latency per fault kind: known kinds, each a latency spec. */
+export function checkFaultLatency(
+  where: string,
+  spec: FaultLatency | undefined,
+  field = 'faultLatency',
+): void {
+  if (spec === undefined) return;
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw invalid(
+      where,
+      field,
+      'must be a map of fault kind to latency',
+      'e.g. { "503": { kind: fixed, ms: 2000 } }',
+    );
+  }
+  for (const [kind, l] of Object.entries(spec)) {
+    if (!isFaultKind(kind)) {
+      throw invalid(
+        where,
+        `${field}.${kind}`,
+        'is not a known fault kind',
+        `use one of: ${FAULT_KINDS.join(', ')}`,
+      );
+    }
+    checkLatency(where, l, `${field}.${kind}`);
+  }
+}
+
 export function checkScope(where: string, scope: Scope | undefined): void {
   if (scope === undefined) return;
   for (const field of ['models', 'endpoints', 'apiKeys'] as const) {
@@ -129,7 +158,7 @@ export function checkScope(where: string, scope: Scope | undefined): void {
 
 export function checkRateLimits(where: string, limits: Partial<RateLimitConfig> | undefined): void {
   if (limits === undefined) return;
-  for (const field of ['requestsPerMin', 'tokensPerMin'] as const) {
+  for (const field of ['requestsPerMin', 'tokensPerMin', 'quantumMs'] as const) {
     const v = limits[field];
     if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) {
       throw invalid(where, `rateLimits.${field}`, `must be a number > 0, got ${String(v)}`, 'e.g. 500');

@@ -1,7 +1,14 @@
 import { Redis } from 'ioredis';
 import { SquallError } from '../../src/errors.ts';
 import type { RateLimitCheck } from '../model/buckets.ts';
-import { type BucketLevels, checkFromLevels, type RateLimitOutcome, RateLimits } from '../model/buckets.ts';
+import {
+  type BucketLevels,
+  checkFromLevels,
+  type RateLimitOutcome,
+  RateLimits,
+  requestBurst,
+  tokenBurst,
+} from '../model/buckets.ts';
 import type { RateLimitConfig } from '../types.ts';
 import type { BucketOp, SharedBuckets } from './ops.ts';
 
@@ -15,18 +22,22 @@ import type { BucketOp, SharedBuckets } from './ops.ts';
  * refills for a time earlier than its last update. A key expires two minutes after its last charge:
  * by then it has refilled completely, and a full bucket is the same as a fresh one.
  *
- * ARGV: op ('check' | 'charge' | 'snapshot'), nowMs, limitRequests, limitTokens, requestedTokens, ttlMs.
- * Returns [outcome, requestsLevel, tokensLevel, limitRequests, limitTokens] as strings (a number returned
- * from Lua would be truncated to an integer).
+ * ARGV: op ('check' | 'charge' | 'snapshot'), nowMs, limitRequests, limitTokens, requestedTokens, ttlMs,
+ * burstRequests, burstTokens. A limit is the refill rate per minute; a burst is what the bucket holds at
+ * most: the limit, or limit × quantum / 1 min under a quantum (model/causes/quantum.ts, computed by the
+ * caller with the same rule). Returns [outcome, requestsLevel, tokensLevel, limitRequests, limitTokens,
+ * burstRequests, burstTokens] as strings (a number returned from Lua would be truncated to an integer).
  */
 const BUCKET_LUA = `
 local EPS = 1e-9
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
-local capR = tonumber(ARGV[3])
-local capT = tonumber(ARGV[4])
+local limR = tonumber(ARGV[3])
+local limT = tonumber(ARGV[4])
 local want = tonumber(ARGV[5])
-local s = redis.call('HMGET', KEYS[1], 'r', 't', 'cr', 'ct', 'at')
+local capR = tonumber(ARGV[7])
+local capT = tonumber(ARGV[8])
+local s = redis.call('HMGET', KEYS[1], 'r', 't', 'cr', 'ct', 'at', 'lr', 'lt')
 local r, t, at
 if not s[1] then
   r = capR
@@ -38,26 +49,33 @@ else
   local cr = tonumber(s[3])
   local ct = tonumber(s[4])
   at = tonumber(s[5])
+  -- Hashes written before bursts existed hold no limits: there the burst was the limit.
+  local lr = tonumber(s[6]) or cr
+  local lt = tonumber(s[7]) or ct
   if now > at then
-    r = math.min(cr, r + ((now - at) * cr) / 60000)
-    t = math.min(ct, t + ((now - at) * ct) / 60000)
+    r = math.min(cr, r + ((now - at) * lr) / 60000)
+    t = math.min(ct, t + ((now - at) * lt) / 60000)
     at = now
   end
   if op == 'snapshot' then
     capR = cr
     capT = ct
+    limR = lr
+    limT = lt
   end
   if r > capR then r = capR end
   if t > capT then t = capT end
 end
 local outcome = 'ok'
+-- A request never needs more than a full bucket (quantum.ts).
+local need = math.min(want, capT)
 if op == 'check' then
-  if want > capT then
+  if want > limT then
     outcome = 'too_large'
     r = math.max(0, r - 1)
   elseif r + EPS < 1 then
     outcome = 'requests'
-  elseif t + EPS < want then
+  elseif t + EPS < need then
     outcome = 'tokens'
     r = math.max(0, r - 1)
   else
@@ -71,16 +89,19 @@ local function f(x) return string.format('%.17g', x) end
 -- A snapshot stores the refilled levels too, as RateLimits does: refilling in two steps rounds differently
 -- from one step, and the levels must stay bit-identical. It leaves the expiry alone (nothing was charged).
 if op ~= 'snapshot' or s[1] then
-  redis.call('HSET', KEYS[1], 'r', f(r), 't', f(t), 'cr', f(capR), 'ct', f(capT), 'at', f(at))
+  redis.call('HSET', KEYS[1], 'r', f(r), 't', f(t), 'cr', f(capR), 'ct', f(capT), 'at', f(at), 'lr', f(limR), 'lt', f(limT))
 end
 if op ~= 'snapshot' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
-return { outcome, f(r), f(t), f(capR), f(capT) }
+return { outcome, f(r), f(t), f(limR), f(limT), f(capR), f(capT) }
 `;
 
 /** Full refill takes 60 s; twice that leaves room for clock skew between hosts. */
 const KEY_TTL_MS = 120_000;
 
-type BucketCommand = (key: string, ...args: string[]) => Promise<[string, string, string, string, string]>;
+type BucketCommand = (
+  key: string,
+  ...args: string[]
+) => Promise<[string, string, string, string, string, string, string]>;
 
 export interface RedisBucketsOptions {
   /** Prefix of every key; give each run its own (serve uses the seed and the schedule start). */
@@ -137,7 +158,7 @@ export class RedisBuckets implements SharedBuckets {
         ? this.limits.limitsFor(op.apiKey)
         : this.limits.limitsFor(op.apiKey, op.override);
     const requestedTokens = op.kind === 'check' ? op.requestedTokens : 0;
-    const [outcome, r, t, cr, ct] = await this.run(
+    const [outcome, r, t, lr, lt, cr, ct] = await this.run(
       this.keyPrefix + op.apiKey,
       op.kind,
       String(op.nowMs),
@@ -145,12 +166,16 @@ export class RedisBuckets implements SharedBuckets {
       String(limits.tokensPerMin),
       String(requestedTokens),
       String(KEY_TTL_MS),
+      String(requestBurst(limits)),
+      String(tokenBurst(limits)),
     );
     const levels: BucketLevels = {
       requestsLevel: Number(r),
       tokensLevel: Number(t),
-      limitRequests: Number(cr),
-      limitTokens: Number(ct),
+      limitRequests: Number(lr),
+      limitTokens: Number(lt),
+      burstRequests: Number(cr),
+      burstTokens: Number(ct),
     };
     return checkFromLevels(outcome as RateLimitOutcome, requestedTokens, levels, op.nowMs);
   }

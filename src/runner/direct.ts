@@ -30,7 +30,10 @@ export function createDirectSend(upstream: Upstream, clock: Clock): SendAttempt 
     let broken: AttemptOutcome | undefined;
     switch (reply.kind) {
       case 'refuse':
-        return { kind: 'network', error: 'refused', message: 'connect ECONNREFUSED', model };
+        // The refused handshake still takes its round trip (causes/network-rtt.ts).
+        waitMs = reply.delayMs;
+        broken = { kind: 'network', error: 'refused', message: 'connect ECONNREFUSED', model };
+        break;
       case 'reset':
         waitMs = reply.delayMs;
         broken = { kind: 'network', error: 'reset', message: 'socket hang up', model };

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_RTT } from '../../mock-upstream/model/causes/network-rtt.ts';
 import {
   FAULT_KINDS,
+  type FaultLatency,
   type LatencySpec,
   type PhaseConfig,
   type Scope,
@@ -75,6 +77,41 @@ export const latencySchema = z.union([
   z.strictObject({ median: durationMs, p99: durationMs, max: durationMs.optional() }),
 ]);
 
+/** A duration (a fixed wait) or a latency distribution: `2s`, or `{ median: 2s, p99: 10s }`. */
+const durationOrLatency = z.union([durationMs, latencySchema]);
+
+/**
+ * Latency per fault kind (causes/fault-latency.ts): `{ "503": { median: 2s, p99: 10s }, "502": 60s }`.
+ * Unknown kinds are reported with the list of known ones, every one at once.
+ */
+const faultLatencySchema = z.record(z.string(), durationOrLatency).superRefine(
+  (rec, ctx) => {
+    if (typeof rec !== 'object' || rec === null) return;
+    for (const k of Object.keys(rec)) {
+      if (!faultKind.safeParse(k).success) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `unknown fault kind "${k}"`,
+          params: { hint: `known kinds: ${FAULT_KINDS.join(', ')}` },
+        });
+      }
+    }
+  },
+  { when: () => true },
+);
+
+/** Quantum of a rate limit (causes/quantum.ts): a duration above 0 and at most a minute. */
+const quantumMs = durationMs.superRefine((ms, ctx) => {
+  if (!(ms > 0 && ms <= 60_000)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a quantum must be above 0 and at most 1m, found ${ms} ms`,
+      params: { hint: 'OpenAI enforces some limits per second: quantum: 1s' },
+    });
+  }
+});
+
 const scopeSchema = z.strictObject({
   models: z.array(z.string()).optional(),
   endpoints: z
@@ -86,6 +123,7 @@ const scopeSchema = z.strictObject({
 const rateLimitsSchema = z.strictObject({
   requests_per_min: positiveInt.optional(),
   tokens_per_min: positiveInt.optional(),
+  quantum: quantumMs.optional(),
 });
 
 const phaseSchema = z
@@ -101,6 +139,9 @@ const phaseSchema = z
     ramp_up: durationMs.optional(),
     ramp_down: durationMs.optional(),
     flap: z.strictObject({ on: durationMs, off: durationMs }).optional(),
+    fault_latency: faultLatencySchema.optional(),
+    retry_after: durationOrLatency.optional(),
+    expired_keys: z.array(z.string().min(1)).min(1).optional(),
   })
   .superRefine(
     (p, ctx) => {
@@ -127,37 +168,73 @@ const incidentSchema = z.strictObject({
   scope: scopeSchema.optional(),
 });
 
-export const upstreamSchema = z.strictObject({
-  models: z.array(z.string()).min(1).optional(),
-  api_keys: z.array(z.string()).optional(),
-  rate_limits: rateLimitsSchema.optional(),
-  rate_limits_by_key: z.record(z.string(), rateLimitsSchema).optional(),
-  default_max_tokens: positiveInt.optional(),
-  token_counter: z.enum(['estimate', 'tokenizer']).optional(),
-  latency: latencySchema.optional(),
-  stream: z
-    .strictObject({
-      ttft: latencySchema.optional(),
-      tokens_per_sec: z.number().positive().optional(),
-      jitter: z.number().min(0).max(1).optional(),
-    })
-    .optional(),
-  completion_tokens: z.strictObject({ median: positiveInt, p99: positiveInt }).optional(),
-  capacity: z.strictObject({ max_concurrent: positiveInt, max_queue: z.number().int().min(0) }).optional(),
-  max_hang: durationMs.optional(),
-  stream_faults: z
-    .strictObject({
-      cut_after_chunks: z.number().int().min(0).optional(),
-      stall_after_chunks: z.number().int().min(0).optional(),
-      keep_alive_every: durationMs.optional(),
-    })
-    .optional(),
-  max_body_bytes: positiveInt.optional(),
-  journal_size: positiveInt.optional(),
-  rate_limit_headers: z.boolean().optional(),
-  phases: z.array(phaseSchema).optional(),
-  incidents: z.array(incidentSchema).optional(),
-});
+export const upstreamSchema = z
+  .strictObject({
+    models: z.array(z.string()).min(1).optional(),
+    api_keys: z.array(z.string()).optional(),
+    rate_limits: rateLimitsSchema.optional(),
+    rate_limits_by_key: z.record(z.string(), rateLimitsSchema).optional(),
+    default_max_tokens: positiveInt.optional(),
+    token_counter: z.enum(['estimate', 'tokenizer']).optional(),
+    latency: latencySchema.optional(),
+    stream: z
+      .strictObject({
+        ttft: latencySchema.optional(),
+        tokens_per_sec: z.number().positive().optional(),
+        jitter: z.number().min(0).max(1).optional(),
+      })
+      .optional(),
+    completion_tokens: z.strictObject({ median: positiveInt, p99: positiveInt }).optional(),
+    capacity: z
+      .strictObject({
+        max_concurrent: positiveInt,
+        max_queue: z.number().int().min(0),
+        reject: z
+          .strictObject({
+            status: z.union([z.literal(503), z.literal(429), z.literal(409)], {
+              error: (iss) => `expected 503, 429 or 409, found ${JSON.stringify(iss.input)}`,
+            }),
+            retry_after: durationOrLatency.optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    network: z.strictObject({ rtt: durationOrLatency }).optional(),
+    fault_latency: faultLatencySchema.optional(),
+    max_hang: durationMs.optional(),
+    stream_faults: z
+      .strictObject({
+        cut_after_chunks: z.number().int().min(0).optional(),
+        stall_after_chunks: z.number().int().min(0).optional(),
+        keep_alive_every: durationMs.optional(),
+      })
+      .optional(),
+    max_body_bytes: positiveInt.optional(),
+    journal_size: positiveInt.optional(),
+    rate_limit_headers: z.boolean().optional(),
+    phases: z.array(phaseSchema).optional(),
+    incidents: z.array(incidentSchema).optional(),
+  })
+  .superRefine(
+    (u, ctx) => {
+      // An expired key that is not a key at all would be refused as unknown anyway: say so.
+      if (!u || !Array.isArray(u.api_keys) || u.api_keys.length === 0 || !Array.isArray(u.phases)) return;
+      const known = new Set(u.api_keys);
+      u.phases.forEach((p, i) => {
+        (p?.expired_keys ?? []).forEach((k, j) => {
+          if (!known.has(k)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['phases', i, 'expired_keys', j],
+              message: `expired key "${k}" is not one of api_keys`,
+              params: { hint: 'list the key under upstream.api_keys too, or remove it here' },
+            });
+          }
+        });
+      });
+    },
+    { when: () => true },
+  );
 
 export type UpstreamSection = z.output<typeof upstreamSchema>;
 
@@ -179,6 +256,7 @@ export const DEFAULT_UPSTREAM: Omit<UpstreamConfig, 'seed'> = {
   stream: { ttft: { kind: 'lognormal', medianMs: 300, p99Ms: 1_200 }, tokensPerSec: 60, jitter: 0.2 },
   completionTokens: { medianTokens: 120, p99Tokens: 600 },
   capacity: { maxConcurrent: 256, maxQueue: 1024 },
+  networkRtt: DEFAULT_RTT,
   phases: [],
   incidents: [],
   maxHangMs: 10 * 60_000,
@@ -188,7 +266,7 @@ export const DEFAULT_UPSTREAM: Omit<UpstreamConfig, 'seed'> = {
   rateLimitHeaders: true,
 };
 
-function latencyOf(l: z.output<typeof latencySchema>): LatencySpec {
+export function latencyOf(l: z.output<typeof latencySchema>): LatencySpec {
   if ('fixed' in l) return { kind: 'fixed', ms: l.fixed };
   if ('uniform' in l) return { kind: 'uniform', minMs: l.uniform[0], maxMs: l.uniform[1] };
   return {
@@ -197,6 +275,14 @@ function latencyOf(l: z.output<typeof latencySchema>): LatencySpec {
     p99Ms: l.p99,
     ...(l.max !== undefined ? { maxMs: l.max } : {}),
   };
+}
+
+function durationOrLatencyOf(v: z.output<typeof durationOrLatency>): LatencySpec {
+  return typeof v === 'number' ? { kind: 'fixed', ms: v } : latencyOf(v);
+}
+
+function faultLatencyOf(r: z.output<typeof faultLatencySchema>): FaultLatency {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, durationOrLatencyOf(v)]));
 }
 
 function scopeOf(s: z.output<typeof scopeSchema> | undefined): Scope | undefined {
@@ -212,6 +298,7 @@ function limitsOf(r: z.output<typeof rateLimitsSchema> | undefined) {
   return {
     ...(r?.requests_per_min !== undefined ? { requestsPerMin: r.requests_per_min } : {}),
     ...(r?.tokens_per_min !== undefined ? { tokensPerMin: r.tokens_per_min } : {}),
+    ...(r?.quantum !== undefined ? { quantumMs: r.quantum } : {}),
   };
 }
 
@@ -232,6 +319,9 @@ export function toUpstreamConfig(seed: string, u: UpstreamSection = {}): Upstrea
       ...(p.ramp_up !== undefined ? { rampUpMs: p.ramp_up } : {}),
       ...(p.ramp_down !== undefined ? { rampDownMs: p.ramp_down } : {}),
       ...(p.flap ? { flap: { onMs: p.flap.on, offMs: p.flap.off } } : {}),
+      ...(p.fault_latency ? { faultLatency: faultLatencyOf(p.fault_latency) } : {}),
+      ...(p.retry_after !== undefined ? { retryAfter: durationOrLatencyOf(p.retry_after) } : {}),
+      ...(p.expired_keys ? { expiredKeys: p.expired_keys } : {}),
     };
   });
   return {
@@ -258,8 +348,23 @@ export function toUpstreamConfig(seed: string, u: UpstreamSection = {}): Upstrea
       ? { medianTokens: u.completion_tokens.median, p99Tokens: u.completion_tokens.p99 }
       : d.completionTokens,
     capacity: u.capacity
-      ? { maxConcurrent: u.capacity.max_concurrent, maxQueue: u.capacity.max_queue }
+      ? {
+          maxConcurrent: u.capacity.max_concurrent,
+          maxQueue: u.capacity.max_queue,
+          ...(u.capacity.reject
+            ? {
+                reject: {
+                  status: u.capacity.reject.status,
+                  ...(u.capacity.reject.retry_after !== undefined
+                    ? { retryAfter: durationOrLatencyOf(u.capacity.reject.retry_after) }
+                    : {}),
+                },
+              }
+            : {}),
+        }
       : d.capacity,
+    networkRtt: u.network ? durationOrLatencyOf(u.network.rtt) : d.networkRtt!,
+    ...(u.fault_latency ? { faultLatency: faultLatencyOf(u.fault_latency) } : {}),
     phases,
     incidents: (u.incidents ?? []).map((x, i) => {
       const scope = scopeOf(x.scope);

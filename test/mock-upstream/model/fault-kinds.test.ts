@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   BILLED_OUTCOMES,
-  FAULT_KIND_TABLE,
   FAULT_KINDS,
+  faultKindRow,
   outcomeRow,
 } from '../../../mock-upstream/model/fault-kinds.ts';
 import { statusOf } from '../../../mock-upstream/model/index.ts';
@@ -13,6 +13,7 @@ describe('the fault kind table', () => {
       '400',
       '401',
       '404',
+      '409',
       '429',
       '500',
       '502',
@@ -35,7 +36,7 @@ describe('the fault kind table', () => {
 
   it('gives every error status a body and every connection fault no status', () => {
     for (const kind of FAULT_KINDS) {
-      const row = FAULT_KIND_TABLE[kind];
+      const row = faultKindRow(kind);
       if (row.status !== undefined && row.status >= 400) expect(row.wireError, kind).toBeDefined();
       if (row.answer === 'hang' || row.answer === 'none') expect(row.status, kind).toBeUndefined();
       expect(statusOf(kind)).toBe(row.status);
