@@ -110,6 +110,9 @@ describe('measurement from the intended arrival time', () => {
     );
     const upstream = upstreamConfigFrom('s', {
       latency: { fixed: '10ms' },
+      // No network time: the bounds below are the plain 10 ms service time (the default round trip
+      // would add a few ms to every answer).
+      network: { rtt: '0ms' },
       rate_limits: { requests_per_min: 10_000, tokens_per_min: 100_000_000 },
       phases: [{ name: 'pause', start: '10s', end: '10.1s', latency: { fixed: '2s' } }],
     });
