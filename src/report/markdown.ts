@@ -1,4 +1,5 @@
 import type { RunResult } from '../runner/result.ts';
+import { targetNotes } from './target-notes.ts';
 import { claimsMarkdownLines } from './claims.ts';
 import { compareRuns } from './compare.ts';
 import { escapeMarkdownCell } from './escape.ts';
@@ -86,6 +87,7 @@ function metaLines(result: RunResult): string[] {
     `Reproduce: \`${result.reproduce.replace(/`/g, "'")}\``,
   ];
   if (result.partial) lines.push('', '> ⚠️ Partial run: interrupted; numbers cover only what ran.');
+  for (const note of targetNotes(result)) lines.push('', `> ${note}`);
   return lines;
 }
 

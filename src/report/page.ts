@@ -5,6 +5,7 @@ import { escapeHtml, jsonForScript, scriptForInline } from './escape.ts';
 import { formatClock, formatDuration } from './format.ts';
 import { FAULT_EDGE, FAULT_SHADE } from './palette.ts';
 import { REPORT_CSS } from './style.ts';
+import { targetNotes } from './target-notes.ts';
 
 /**
  * Building blocks shared by the run and compare pages: the document shell (styles, embedded data,
@@ -77,7 +78,9 @@ export function runMeta(result: RunResult, heading = true): string {
 ${items.map(([k, v]) => `<div data-field="${escapeHtml(k)}"><dt>${k}</dt><dd>${v}</dd></div>`).join('\n')}
 </dl>
 <div>Reproduce: <pre class="repro"><code data-field="reproduce">${escapeHtml(result.reproduce)}</code></pre></div>
-${partial}`;
+${partial}${targetNotes(result)
+  .map((n) => `<p class="note" data-field="target-note">${escapeHtml(n)}</p>\n`)
+  .join('')}`;
 }
 
 export interface FigureOptions {

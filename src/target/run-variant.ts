@@ -349,9 +349,13 @@ async function drive(
       `${forwarded} of ${attempts} upstream attempts carried ${REQUEST_ID_HEADER}: attempts are counted in totals only`,
     );
   }
+  const summary = recorder.summary(windows);
+  // Without the id on every attempt, how many attempts each request took is not known: say nothing
+  // rather than "no attempts" (the totals and amplification stand).
+  if (by === 'totals') summary.attempts.perRequest = summary.attempts.perRequest.map(() => 0);
   return {
     name: variant.name,
-    summary: recorder.summary(windows),
+    summary,
     partial,
     wallMs: performance.now() - wallStart,
     strategyErrors,

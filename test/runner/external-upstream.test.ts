@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
 import { isSquallError } from '../../src/errors.ts';
+import { renderMarkdown } from '../../src/report/markdown.ts';
 import { parseScenario, runScenario } from '../../src/scenario/plan.ts';
 import { upstreamConfigFrom } from '../../src/scenario/upstream-schema.ts';
 
@@ -38,6 +39,7 @@ describe('live mode against an upstream that is already running', { timeout: 60_
       // The scenario's all-fail phase would fail every request; the external upstream has no faults.
       expect(s.attempts.byKind).toEqual({ '200': 20 });
       expect(external.journal.total).toBe(20);
+      expect(renderMarkdown(result)).toContain(`Upstream: ${front.baseURL}, already running`);
     } finally {
       await front.close();
     }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isSquallError } from '../../src/errors.ts';
+import { renderHtml } from '../../src/report/html.ts';
+import { renderMarkdown } from '../../src/report/markdown.ts';
 import { parseScenario, runScenario } from '../../src/scenario/plan.ts';
 
 /**
@@ -83,6 +85,9 @@ describe('a target run', { timeout: 60_000 }, () => {
     expect(s.attempts.perRequest[1]).toBe(s.requests.completed);
     expect(v!.target!.logFile).toBe(join(logDir, 'target-relay.log'));
     expect(readFileSync(v!.target!.logFile, 'utf8')).toMatch(/relay listening on/);
+    expect(renderMarkdown(result)).toContain(
+      'variant relay: every upstream attempt carried x-squall-request-id, so attempts are counted per request; its output is in target-relay.log',
+    );
     expect(await listening(port)).toBe(false);
   });
 
@@ -93,6 +98,12 @@ describe('a target run', { timeout: 60_000 }, () => {
     expect(v!.target).toMatchObject({ attemptsJoinedBy: 'totals', forwardedRequestId: 0 });
     expect(v!.summary.attempts.total).toBe(40);
     expect(v!.summary.amplification).toBe(1);
+    // Attempts per request are unknown, not "none".
+    expect(v!.summary.attempts.perRequest.every((n) => n === 0)).toBe(true);
+    for (const report of [renderMarkdown(result), renderHtml(result)])
+      expect(report).toContain(
+        '0 of 40 upstream attempts carried x-squall-request-id, so attempts are totals only',
+      );
   });
 
   it('gives every variant its own fresh upstream: the second is not starved by the first', async () => {
