@@ -1,0 +1,296 @@
+import { spawnSync } from 'node:child_process';
+import { globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSquallError } from '../../src/errors.ts';
+import { unexportableReason } from '../../src/export/k6-strategy.ts';
+import { exportLocust, py } from '../../src/export/locust.ts';
+import { mapLocustThresholds } from '../../src/export/locust-thresholds.ts';
+import { loadScenario, parseScenario, thresholdsOf } from '../../src/scenario/plan.ts';
+import { Rng } from '../../src/sim/rng.ts';
+import { parseRetryAfterMs } from '../../src/strategies/retry-after.ts';
+import { arrivalTimes } from '../../src/traffic/arrivals/index.ts';
+import { toTrafficSpec } from '../../src/traffic/parse.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'squall-locustfile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The Python that runs `locust` (its shebang), else python3: compiling needs no Locust, running does. */
+function pythonFor(): { exe: string | null; hasLocust: boolean } {
+  const which = spawnSync('sh', ['-c', 'command -v locust'], { encoding: 'utf8' });
+  const locust = which.stdout.trim();
+  if (which.status === 0 && locust) {
+    const shebang = readFileSync(locust, 'utf8').split('\n')[0] ?? '';
+    const m = /^#!\s*(\S+)/.exec(shebang);
+    if (m) return { exe: m[1]!, hasLocust: true };
+  }
+  const py3 = spawnSync('python3', ['--version']);
+  return { exe: py3.status === 0 ? 'python3' : null, hasLocust: false };
+}
+const PY = pythonFor();
+if (!PY.exe) console.warn('\n*** SKIPPED locustfile compile checks: no python3 ***\n');
+if (!PY.hasLocust) console.warn('\n*** SKIPPED locustfile runtime checks: `locust` is not installed ***\n');
+
+/** Compiles files with Python's own compiler (no .pyc written); returns its complaints. */
+function compilePython(files: string[]): string {
+  const r = spawnSync(
+    PY.exe!,
+    ['-c', 'import sys\nfor f in sys.argv[1:]:\n    compile(open(f).read(), f, "exec")', ...files],
+    { encoding: 'utf8' },
+  );
+  return r.status === 0 ? '' : r.stderr;
+}
+
+/** Imports locustfiles in the Locust Python (one process: importing Locust takes seconds) and calls their
+ *  runtime functions (see HARNESS); one answer per call. */
+function callRuntime(calls: Array<{ file: string; fn: string } & Record<string, unknown>>): unknown[] {
+  const r = spawnSync(PY.exe!, ['-c', HARNESS], { input: JSON.stringify(calls), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+const HARNESS = `
+import importlib.util, json, random, sys
+modules = {}
+def load(path):
+    if path not in modules:
+        spec = importlib.util.spec_from_file_location("lf%d" % len(modules), path)
+        modules[path] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(modules[path])
+    return modules[path]
+out = []
+for c in json.loads(sys.stdin.read()):
+    m = load(c["file"])
+    if c["fn"] == "arrivals":
+        out.append([[rid, t] for rid, t in m.arrivals_for(c["index"], c["of"], random.Random(1))])
+    elif c["fn"] == "retry_after":
+        out.append(m.parse_retry_after_ms(c["headers"], c["nowMs"] / 1000))
+    elif c["fn"] == "delays":
+        s = {"retries": 0, "prevDelayMs": 0}
+        rng = random.Random(7)
+        out.append([m.next_delay_ms(c["backoff"], s, rng) for _ in range(c["n"])])
+print(json.dumps(out))
+`;
+
+function scenario(name: string, yaml: string) {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, yaml);
+  return parseScenario(file, yaml);
+}
+
+const ONE_PER_SEC = 'traffic: { arrivals: { kind: constant, rate: 1/s } }\n';
+
+const TRAFFIC: Record<string, string> = {
+  constant: '{ kind: constant, rate: 7/s }',
+  ramping:
+    '{ kind: ramping, start_rate: 2/s, stages: [{ duration: 4s, target: 10/s }, { duration: 3s, target: 10/s }, { duration: 3s, target: 1/s }] }',
+  spike: '{ kind: spike, base_rate: 2/s, spikes: [{ at: 3s, duration: 2s, rate: 15/s }] }',
+  daily: '{ kind: daily, mean_rate: 5/s, amplitude: 0.6, period: 10s }',
+  burst: '{ kind: burst, count: 25, at: 2s }',
+};
+const shapeScenario = (kind: string) =>
+  scenario(
+    `shape-${kind}`,
+    `name: shape-${kind}\nseed: 3\nduration: 10s\ntraffic:\n  arrivals: ${TRAFFIC[kind]}\nstrategies:\n  - name: retry\n    policies:\n      - { type: retry, max_attempts: 3, backoff: { kind: exponential, base_ms: 100ms, cap_ms: 1s, jitter: full } }\n`,
+  );
+
+describe('squall export locust: the locustfile', () => {
+  it.skipIf(!PY.exe)(
+    'the runtime template and every exportable strategy of every shipped scenario compile',
+    () => {
+      const files = [join(ROOT, 'src/export/locust-runtime.py')];
+      const scenarios = globSync('scenarios/**/*.yaml', { cwd: ROOT }).sort();
+      expect(scenarios.length).toBeGreaterThan(10);
+      for (const rel of scenarios) {
+        const loaded = loadScenario(join(ROOT, rel));
+        for (const s of loaded.scenario.strategies.filter((c) => unexportableReason(c) === null)) {
+          const file = join(dir, `${loaded.name}.${s.name}.py`.replace(/[^A-Za-z0-9._/-]/g, '_'));
+          writeFileSync(file, exportLocust(loaded, { strategy: s.name, approximate: true }).locustfile);
+          files.push(file);
+        }
+      }
+      expect(files.length).toBeGreaterThan(20);
+      expect(compilePython(files)).toBe('');
+    },
+    60_000,
+  );
+
+  it('the header names the run commands, what is exact, what is approximated and every threshold', () => {
+    const e = exportLocust(loadScenario(join(ROOT, 'scenarios/ci/locust-distributed.yaml')));
+    const header = e.locustfile.slice(0, e.locustfile.indexOf('\nimport '));
+    expect(e.strategy).toBe('sdk-defaults');
+    expect(header).toContain('--master --headless --expect-workers 2');
+    expect(header).toContain('--worker --master-host');
+    expect(header).toContain('# Reproduces exactly:');
+    expect(header).toContain("evenly spaced arrivals at squall's exact times");
+    expect(header).toContain('# Approximates:');
+    expect(header).toContain('#   - success_rate >= 0.98');
+    expect(header).toMatch(
+      /"sdk-defaults".success_rate > "no-retries".success_rate: compares with strategy "no-retries"/,
+    );
+    // Every header line is a comment: nothing from the scenario can end up as code.
+    for (const line of header.trimEnd().split('\n')) expect(line).toMatch(/^#/);
+    expect(e.locustfile).not.toContain('@squall:header');
+    expect(e.locustfile).toContain('SCENARIO = "ci-locust-distributed"');
+  });
+
+  it('keys squall reads and Locust cannot reproduce are listed, each with its reason', () => {
+    const e = exportLocust(
+      scenario(
+        'with-seeds',
+        `name: with-seeds\nseeds: 5\nduration: 10s\n${ONE_PER_SEC}strategies:\n  - name: plain\n`,
+      ),
+    );
+    expect(e.notReproduced).toEqual([expect.stringMatching(/^seeds: several seeded runs/)]);
+    expect(e.locustfile).toContain('# Scenario keys not reproduced:\n#   - seeds: several seeded runs');
+  });
+
+  it('thresholds: ratios and success latency map (the check is Python); comparisons and confidence do not', () => {
+    const loaded = scenario(
+      'thresholds',
+      [
+        'name: thresholds',
+        'duration: 10s',
+        ONE_PER_SEC.trimEnd(),
+        'strategies: [{ name: a }, { name: b }]',
+        'thresholds:',
+        '  all: [p(99) < 2s, amplification <= 1.5, error_rate < 0.1, recovery_time < 5s]',
+        '  a: [success_rate >= 0.9 with 95% confidence, breaker_opened >= 1]',
+        '  compare: [\'"a".success_rate > "b".success_rate\']',
+        '',
+      ].join('\n'),
+    );
+    const m = mapLocustThresholds(thresholdsOf(loaded), 'a');
+    expect(m.checks).toEqual([
+      { source: 'p(99) < 2s', metric: 'p', percentile: 99, op: '<', value: 2000 },
+      { source: 'amplification <= 1.5', metric: 'amplification', op: '<=', value: 1.5 },
+      { source: 'error_rate < 0.1', metric: 'error_rate', op: '<', value: 0.1 },
+      { source: 'breaker_opened >= 1', metric: 'breaker_opened', op: '>=', value: 1 },
+    ]);
+    expect(m.unmapped.map((u) => u.source)).toEqual([
+      'recovery_time < 5s',
+      'success_rate >= 0.9 with 95% confidence',
+      '"a".success_rate > "b".success_rate',
+    ]);
+  });
+
+  it('a trace replay is refused with a hint (exit 64 in the CLI)', () => {
+    const trace = join(ROOT, 'scenarios/traces/checkout-burst.csv');
+    const loaded = scenario(
+      'trace',
+      `name: trace\nduration: 10s\ntraffic: { model: trace, file: ${JSON.stringify(trace)} }\nstrategies: [{ name: a }]\n`,
+    );
+    let error: unknown;
+    try {
+      exportLocust(loaded);
+    } catch (e) {
+      error = e;
+    }
+    expect(isSquallError(error, 'ERR_SQUALL_INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toMatch(/trace replay cannot be exported to Locust/);
+  });
+
+  it('constants are written as Python literals', () => {
+    expect(py({ a: true, b: false, c: null, d: [1, 'x"y'], e: undefined })).toBe(
+      '{"a": True, "b": False, "c": None, "d": [1, "x\\"y"]}',
+    );
+  });
+});
+
+describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees with squall', () => {
+  const KINDS = Object.keys(TRAFFIC);
+  const nowMs = Date.parse('2026-03-01T12:00:00Z');
+  const RETRY_AFTER: Array<Record<string, string>> = [
+    { 'retry-after-ms': '1500' },
+    { 'Retry-After-Ms': '250.5', 'retry-after': '9' },
+    { 'retry-after': '2' },
+    { 'retry-after': '0.5' },
+    { 'retry-after': 'Sun, 01 Mar 2026 12:00:07 GMT' },
+    { 'retry-after': 'Sun, 01 Mar 2026 11:59:00 GMT' },
+    { 'retry-after': 'soon' },
+    { 'retry-after-ms': 'x', 'retry-after': '3' },
+    { 'retry-after': '-1' },
+    {},
+  ];
+  const expo = (jitter: string) => ({ kind: 'exponential', baseMs: 100, factor: 2, capMs: 1000, jitter });
+  const BACKOFFS = [
+    expo('none'),
+    { kind: 'linear', baseMs: 100, stepMs: 50, capMs: 300 },
+    { kind: 'fixed', delayMs: 250 },
+    expo('full'),
+    expo('equal'),
+    expo('decorrelated'),
+    expo('negative25'),
+  ];
+  const squallArrivals = new Map<string, Array<[string, number]>>();
+  let answers: unknown[] = [];
+
+  beforeAll(() => {
+    const calls: Array<{ file: string; fn: string } & Record<string, unknown>> = [];
+    for (const kind of KINDS) {
+      const loaded = shapeScenario(kind);
+      const file = join(dir, `shape-${kind}.py`);
+      writeFileSync(file, exportLocust(loaded).locustfile);
+      const spec = toTrafficSpec(loaded.scenario.traffic);
+      if (spec.model !== 'open') throw new Error('open traffic expected');
+      squallArrivals.set(
+        kind,
+        [...arrivalTimes(spec.arrivals, loaded.scenario.duration, new Rng('3'))].map((t, i) => [`r${i}`, t]),
+      );
+      calls.push(
+        { file, fn: 'arrivals', index: 0, of: 1 },
+        { file, fn: 'arrivals', index: 0, of: 3 },
+        { file, fn: 'arrivals', index: 1, of: 3 },
+        { file, fn: 'arrivals', index: 2, of: 3 },
+      );
+    }
+    const file = join(dir, 'shape-constant.py');
+    for (const headers of RETRY_AFTER) calls.push({ file, fn: 'retry_after', headers, nowMs });
+    for (const backoff of BACKOFFS) calls.push({ file, fn: 'delays', backoff, n: 6 });
+    answers = callRuntime(calls);
+  }, 60_000);
+
+  it.each(KINDS)(
+    '%s arrivals: the same times and request ids as squall, dealt round-robin to 3 dispatchers',
+    (kind) => {
+      const squall = squallArrivals.get(kind)!;
+      expect(squall.length).toBeGreaterThan(20);
+      const at = KINDS.indexOf(kind) * 4;
+      const [alone, ...dealt] = answers.slice(at, at + 4) as Array<Array<[string, number]>>;
+      const micros = (xs: Array<[string, number]>) => xs.map(([id, t]) => [id, Math.round(t * 1000)]);
+      expect(micros(alone!)).toEqual(micros(squall));
+      const merged = dealt.flat().sort((a, b) => Number(a[0].slice(1)) - Number(b[0].slice(1)));
+      expect(micros(merged)).toEqual(micros(squall));
+      for (const d of dealt) expect(Math.abs(d.length - squall.length / 3)).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it('Retry-After: retry-after-ms, then seconds, then an HTTP date, as squall parses them', () => {
+    const got = answers.slice(KINDS.length * 4, KINDS.length * 4 + RETRY_AFTER.length);
+    const lower = (h: Record<string, string>) =>
+      Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(got).toEqual(RETRY_AFTER.map((h) => parseRetryAfterMs(lower(h), nowMs) ?? null));
+  });
+
+  it('backoff: the same delays as squall without jitter, and every jitter within its bounds', () => {
+    const [none, linear, fixed, full, equal, decorrelated, negative25] = answers.slice(
+      KINDS.length * 4 + RETRY_AFTER.length,
+    ) as number[][];
+    expect(none).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(linear).toEqual([100, 150, 200, 250, 300, 300]);
+    expect(fixed).toEqual([250, 250, 250, 250, 250, 250]);
+    const caps = [100, 200, 400, 800, 1000, 1000];
+    for (const [i, cap] of caps.entries()) {
+      expect(full![i]).toBeGreaterThanOrEqual(0);
+      expect(full![i]).toBeLessThanOrEqual(cap);
+      expect(equal![i]).toBeGreaterThanOrEqual(cap / 2);
+      expect(equal![i]).toBeLessThanOrEqual(cap);
+      expect(decorrelated![i]).toBeGreaterThanOrEqual(100);
+      expect(decorrelated![i]).toBeLessThanOrEqual(1000);
+      expect(negative25![i]).toBeGreaterThanOrEqual(cap * 0.75);
+      expect(negative25![i]).toBeLessThanOrEqual(cap);
+    }
+  });
+});
