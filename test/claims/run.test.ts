@@ -38,6 +38,22 @@ claims:
     check: '"single".success_rate > "retrying".success_rate'
 `;
 
+const BIN = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
+
+function squall(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GITHUB_STEP_SUMMARY: '' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.on('exit', (code) => resolve({ code, stdout }));
+  });
+}
+
 describe('claims in squall run', () => {
   it('judges claims over 5 seeds when the run asks for 1, leaving tables and thresholds on that one', async () => {
     const loaded = parseScenario('claims-run.yaml', SCENARIO);
@@ -81,19 +97,8 @@ describe('claims in squall run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'squall-claims-'));
     const file = join(dir, 'claims-run.yaml');
     writeFileSync(file, SCENARIO);
-    const bin = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
     const out = join(dir, 'out');
-    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'run', file, '--out', out, '--no-color'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, GITHUB_STEP_SUMMARY: '' },
-      });
-      let stdout = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.on('exit', (code) => resolve({ code, stdout }));
-    });
+    const r = await squall(['run', file, '--out', out, '--no-color']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/claims \(2, judged over 5 seeds; findings, not gates\)/);
     expect(r.stdout).toMatch(/✓ confirmed\s+retrying serves more requests/);
@@ -109,5 +114,9 @@ describe('claims in squall run', () => {
     expect(html.indexOf('id="claims-table"')).toBeGreaterThan(0);
     expect(html.indexOf('id="claims-table"')).toBeLessThan(html.indexOf('id="verdict-table"'));
     expect(html).toMatch(/<tr data-verdict="contradicted">/);
+    // `squall report` rebuilds them from result.json alone.
+    const rebuilt = join(dir, 'rebuilt');
+    expect((await squall(['report', join(folder, 'result.json'), '--out', rebuilt])).code).toBe(0);
+    expect(readFileSync(join(rebuilt, 'summary.md'), 'utf8')).toBe(md);
   }, 120_000);
 });
