@@ -45,7 +45,7 @@ export interface ClaimResult {
     ci95: [number, number] | null;
     /** Number of seeds judged. */
     seeds: number;
-    /** Per seed, in the run's seed order (null: no sample in that seed). */
+    /** Per seed, in the run's seed order (null: no sample in that seed, or an infinite one: never recovered). */
     values: Array<number | null>;
     /** Each side's mean, for reading the result in the metric's own terms. */
     left: { label: string; mean: number | null };
