@@ -58,15 +58,26 @@ export async function runVariants(
       partial = true;
       break;
     }
-    const r = await runTargetVariant({
-      ...ctx.settings,
-      target: target.plan,
-      variant,
-      traffic: ctx.traffic,
-      logFile: variantLogFile(logDir, variant.name),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
-    });
+    let r: VariantRunResult;
+    try {
+      r = await runTargetVariant({
+        ...ctx.settings,
+        target: target.plan,
+        variant,
+        traffic: ctx.traffic,
+        logFile: variantLogFile(logDir, variant.name),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+      });
+    } catch (e) {
+      // Interrupted before its traffic started (while the service was getting ready): nothing to report
+      // for this variant, and the run is partial rather than failed.
+      if (ctx.signal?.aborted) {
+        partial = true;
+        break;
+      }
+      throw e;
+    }
     partial ||= r.partial;
     results.push({
       ...ctx.toResult(variant, r),

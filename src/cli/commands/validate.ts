@@ -34,7 +34,7 @@ export async function validateCommand(files: string[]): Promise<number> {
       await preflight(checkedPlan(loaded));
       const s = loaded.scenario;
       process.stdout.write(
-        `ok  ${file}  (${s.strategies.length} strateg${s.strategies.length === 1 ? 'y' : 'ies'}, ${s.thresholds?.length ?? 0} thresholds)\n`,
+        `ok  ${file}  (${s.strategies.length} strateg${s.strategies.length === 1 ? 'y' : 'ies'}${s.variants ? `, ${s.variants.length} variant${s.variants.length === 1 ? '' : 's'} of a target` : ''}, ${s.thresholds?.length ?? 0} thresholds)\n`,
       );
     } catch (e) {
       if (!(e instanceof SquallError)) throw e;
