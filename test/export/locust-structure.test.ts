@@ -192,6 +192,28 @@ describe('squall export locust: the locustfile', () => {
     expect((error as Error).message).toMatch(/trace replay cannot be exported to Locust/);
   });
 
+  it('the CLI writes the file and names it; an unknown strategy exits 64 with the known ones, no stack', () => {
+    const bin = join(ROOT, 'bin/squall.mjs');
+    const out = join(dir, 'cli', 'locustfile.py');
+    const scenarioFile = join(ROOT, 'scenarios/ci/locust-distributed.yaml');
+    const ok = spawnSync(process.execPath, [bin, 'export', 'locust', scenarioFile, '--out', out], {
+      encoding: 'utf8',
+    });
+    expect(ok.stderr).toContain('squall: exported strategy "sdk-defaults" (others: no-retries');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe(`${out}\n`);
+    expect(readFileSync(out, 'utf8')).toContain('STRATEGY = {"name": "sdk-defaults"');
+    const bad = spawnSync(
+      process.execPath,
+      [bin, 'export', 'locust', scenarioFile, '--strategy', 'nope', '--out', out],
+      { encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(64);
+    expect(bad.stderr).toContain('no strategy is named "nope"');
+    expect(bad.stderr).toContain('hint: strategies: sdk-defaults, no-retries');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
   it('constants are written as Python literals', () => {
     expect(py({ a: true, b: false, c: null, d: [1, 'x"y'], e: undefined })).toBe(
       '{"a": True, "b": False, "c": None, "d": [1, "x\\"y"]}',
