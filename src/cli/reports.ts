@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { SquallError } from '../errors.ts';
 import type { ThresholdResult } from '../metrics/thresholds.ts';
 import { renderJunit } from '../report/junit.ts';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../runner/result.ts';
+import { RESULT_SCHEMA_CHANGES, RESULT_SCHEMA_VERSION, type RunResult } from '../runner/result.ts';
 import type { ResultFile } from '../scenario/plan.ts';
 
 /**
@@ -161,10 +161,16 @@ export function readResultFile(path: string): ResultFile {
   const problems: string[] = [];
   if (!r || typeof r !== 'object' || Array.isArray(r)) problems.push('not a JSON object');
   else {
-    if (r.schemaVersion !== RESULT_SCHEMA_VERSION)
+    if (r.schemaVersion !== RESULT_SCHEMA_VERSION) {
+      const older = typeof r.schemaVersion === 'number' ? RESULT_SCHEMA_CHANGES[r.schemaVersion] : undefined;
       problems.push(
-        `schemaVersion is ${JSON.stringify(r.schemaVersion)}, this squall reads ${RESULT_SCHEMA_VERSION}`,
+        `schemaVersion is ${JSON.stringify(r.schemaVersion)}, this squall reads ${RESULT_SCHEMA_VERSION}${
+          older
+            ? ` (version ${r.schemaVersion} measured ${older}; re-run the scenario to get today's figures)`
+            : ''
+        }`,
       );
+    }
     if (!r.scenario || typeof r.scenario.name !== 'string') problems.push('no scenario.name');
     if (!Array.isArray(r.strategies)) problems.push('no strategies list');
     else

@@ -7,19 +7,19 @@ import { Histogram } from './histogram.ts';
  * {@link OTHER_KEY}, because user ids come from traffic and must not grow memory without limit.
  */
 export interface BreakdownRow {
+  /** Logical requests offered with this key (unfinished ones included). */
   requests: number;
   successes: number;
+  /** successes / requests: over offered, like the verdict table. */
   successRate: number;
-  /** p95 of end-to-end latency (from intended arrival), ms. */
-  p95Ms: number;
+  /** p95 of successful requests' latency (from intended arrival), ms; null when none succeeded. */
+  p95Ms: number | null;
 }
 
 export const OTHER_KEY = '(other)';
 /** Key for requests that do not carry the dimension at all (no user id, no feature tag). */
 export const NONE_KEY = '(none)';
 export const DEFAULT_MAX_BREAKDOWN_KEYS = 200;
-/** Coarser than the main histograms (≤ 1.6 % error) to keep up to 3 × 201 of them small. */
-const BREAKDOWN_SUB_BUCKET_BITS = 5;
 
 interface Cell {
   requests: number;
@@ -40,10 +40,19 @@ export class Breakdown {
     return this.cells.size;
   }
 
+  /** A request with this key arrived. */
+  offer(key: string | undefined): void {
+    this.cellFor(key ?? NONE_KEY).requests++;
+  }
+
+  /**
+   * A request with this key finished. Only successes carry latency: the same population as the verdict
+   * table's p95, at the same histogram precision, so the two agree when one slice is the whole run.
+   */
   record(key: string | undefined, ok: boolean, latencyUs: number): void {
+    if (!ok) return;
     const cell = this.cellFor(key ?? NONE_KEY);
-    cell.requests++;
-    if (ok) cell.successes++;
+    cell.successes++;
     cell.latency.record(latencyUs);
   }
 
@@ -54,7 +63,7 @@ export class Breakdown {
         requests: cell.requests,
         successes: cell.successes,
         successRate: cell.requests === 0 ? 0 : cell.successes / cell.requests,
-        p95Ms: Math.round(cell.latency.percentile(95)) / 1000,
+        p95Ms: cell.successes === 0 ? null : Math.round(cell.latency.percentile(95)) / 1000,
       };
     }
     return out;
@@ -70,7 +79,7 @@ export class Breakdown {
       cell = {
         requests: 0,
         successes: 0,
-        latency: new Histogram({ subBucketBits: BREAKDOWN_SUB_BUCKET_BITS }),
+        latency: new Histogram(),
       };
       this.cells.set(slot, cell);
     }

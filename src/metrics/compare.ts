@@ -153,7 +153,7 @@ export function evaluateFailOn(exprs: readonly ThresholdExpr[], cmp: Comparison)
     const limit = expr.right.kind === 'literal' ? expr.right.value : Number.NaN;
     const targets = expr.left.strategy ? [expr.left.strategy] : cmp.strategies.map((s) => s.name);
     for (const name of targets) {
-      const base = { strategy: name, expression: expr.source, metric: label, op: expr.op, limit };
+      const base = { strategy: name, expression: expr.source, metric: label, op: expr.op, unit, limit };
       const s = cmp.strategies.find((x) => x.name === name);
       const m = s?.metrics.find((x) => x.metric === label);
       if (!s || !m) {

@@ -34,9 +34,12 @@ export {
   type StrategySummary,
 } from './recorder.ts';
 export {
-  DEFAULT_RECOVERY_SUCCESS_THRESHOLD,
+  DEFAULT_RECOVERY_HOLD_MS,
+  DEFAULT_RECOVERY_MARGIN,
+  DEFAULT_RECOVERY_RULE,
   type FaultWindow,
   type RecoveryResult,
+  type RecoveryRule,
   recoveryTimes,
 } from './recovery.ts';
 export {

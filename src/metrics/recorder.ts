@@ -11,9 +11,10 @@ import { Breakdown, type BreakdownRow, DEFAULT_MAX_BREAKDOWN_KEYS, OTHER_KEY } f
 import { attemptKindOf, FAILURE_CLASSES, type FailureClass, failureClassOf } from './failure-class.ts';
 import { Histogram, type HistogramJSON } from './histogram.ts';
 import {
-  DEFAULT_RECOVERY_SUCCESS_THRESHOLD,
+  DEFAULT_RECOVERY_RULE,
   type FaultWindow,
   type RecoveryResult,
+  type RecoveryRule,
   recoveryTimes,
 } from './recovery.ts';
 import { completedPerSecond, SecondSeries, type SeriesJSON } from './series.ts';
@@ -26,6 +27,12 @@ import { completedPerSecond, SecondSeries, type SeriesJSON } from './series.ts';
  * Latency is measured from each request's *intended* arrival, so a strategy that queues or falls
  * behind pays for it (no coordinated omission); service time per attempt is kept beside it.
  *
+ * Every offered request is accounted for: it succeeded, failed (by class) or was still open when the
+ * run ended (`unfinished`). Rates are over offered requests, and success and failure latency are kept
+ * apart, so neither leaving requests in a queue nor failing fast can make a strategy look better.
+ * The runner calls {@link StrategyRecorder.end} when the run stops (after its drain); anything reported
+ * after that (requests aborted by the end of the run) is ignored, so those requests stay unfinished.
+ *
  * Memory does not grow with the number of requests: per-request state lives only while the request
  * is in flight, histograms and the series are fixed-size, and every keyed count is capped.
  *
@@ -33,17 +40,19 @@ import { completedPerSecond, SecondSeries, type SeriesJSON } from './series.ts';
  * const rec = new StrategyRecorder({ startMs: 0, durationMs: 60_000, pricePer1kTokens: 0.002 });
  * rec.onArrival(req, 0); rec.onAttemptStart(req.id, 0);
  * rec.onAttemptEnd(req.id, outcome, 0, 850, 120, false); rec.onLogicalEnd(req, logical, 850);
- * rec.summary([{ name: 'outage', startMs: 10_000, endMs: 20_000 }]);
+ * rec.end(850); rec.summary([{ name: 'outage', startMs: 10_000, endMs: 20_000 }]);
  */
 export interface StrategyRecorderOptions {
-  /** Run length (sizes the per-second series). */
+  /** Run length: arrivals happen before it. */
   durationMs: number;
+  /** How long after the duration open requests may still finish (sizes the series with the duration). Default 0. */
+  drainMs?: number;
   /** Clock ms at which the run starts (second 0 of the series). */
   startMs: number;
   /** Price per 1000 billed tokens; without it the summary's cost is null. */
   pricePer1kTokens?: number;
-  /** Per-second success rate that counts as recovered. Default 0.95. */
-  recoverySuccessThreshold?: number;
+  /** When a fault window counts as recovered from; default {@link DEFAULT_RECOVERY_RULE} (5 points, 10 s). */
+  recovery?: RecoveryRule;
   /** Named rows per breakdown before the rest fold into "(other)". Default 200. */
   maxBreakdownKeys?: number;
 }
@@ -66,11 +75,19 @@ export type LogicalResult = LogicalOutcome['result'];
 export interface StrategySummary {
   startMs: number;
   durationMs: number;
+  /**
+   * How long the run really took: from the start until the last request finished, at least the
+   * duration; the whole drain when requests were still open at its end (or the run was interrupted).
+   */
+  elapsedMs: number;
   requests: {
     /** Logical requests that arrived. */
     offered: number;
+    /** Finished, successfully or not. */
     completed: number;
-    /** Arrived but not completed when the summary was taken. */
+    /** Still open when the run ended (after the drain): neither a success nor a failure, never dropped. */
+    unfinished: number;
+    /** The same as `unfinished` (its name before result schema 2). */
     inFlightAtEnd: number;
     /** Handed to the strategy after their intended arrival time (the driver fell behind). */
     lateArrivals: number;
@@ -80,9 +97,9 @@ export interface StrategySummary {
   results: Record<LogicalResult, number>;
   /** Failed logical requests by cause. */
   failuresByClass: Record<FailureClass, number>;
-  /** Successes / completed logical requests; null when none completed. */
+  /** Successes / offered logical requests (unfinished ones count against it); null when none arrived. */
   successRate: number | null;
-  /** Successful logical requests per second of run duration. */
+  /** Successful logical requests per second of elapsed time (`elapsedMs`, drain included). */
   goodputPerSec: number;
   /** Attempts / offered logical requests; null when nothing arrived. */
   amplification: number | null;
@@ -97,10 +114,12 @@ export interface StrategySummary {
     /** Index i: logical requests that used i attempts; the last index counts that many or more. */
     perRequest: number[];
   };
-  /** End-to-end, from intended arrival to completion, all logical requests. */
+  /** End-to-end, from intended arrival to completion, all completed logical requests (successes and failures mixed). */
   latencyMs: LatencyStats;
-  /** The same, successful logical requests only. */
+  /** The same, successful logical requests only: what the tables show as latency. */
   successLatencyMs: LatencyStats;
+  /** The same, failed logical requests only (a fast failure is not a fast answer). */
+  failureLatencyMs: LatencyStats;
   /** From the first attempt's start to completion: what a closed-loop tool would have reported. */
   uncorrectedLatencyMs: LatencyStats;
   /** Per attempt, start to end. */
@@ -118,7 +137,10 @@ export interface StrategySummary {
     duplicateBilledAttempts: number;
   };
   cost: { pricePer1kTokens: number; total: number; abandoned: number } | null;
+  /** One entry per fault window, in schedule order. */
   recovery: RecoveryResult[];
+  /** The rule `recovery` was measured with. */
+  recoveryRule: RecoveryRule;
   events: {
     retries: number;
     fallbacks: number;
@@ -133,7 +155,8 @@ export interface StrategySummary {
     /** Attempts started / logical requests offered in the second; null when none arrived. */
     amplification: Array<number | null>;
   };
-  histograms: { latency: HistogramJSON; serviceTime: HistogramJSON };
+  /** `successLatency` since result schema 2 (thresholds read any percentile of it). */
+  histograms: { latency: HistogramJSON; successLatency?: HistogramJSON; serviceTime: HistogramJSON };
   series: SeriesJSON;
   breakdowns: {
     byUser: Record<string, BreakdownRow>;
@@ -159,11 +182,12 @@ export class StrategyRecorder {
   private readonly startMs: number;
   private readonly durationMs: number;
   private readonly pricePer1kTokens: number | undefined;
-  private readonly recoveryThreshold: number;
+  private readonly recoveryRule: RecoveryRule;
   private readonly series: SecondSeries;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly latency = new Histogram();
   private readonly successLatency = new Histogram();
+  private readonly failureLatency = new Histogram();
   private readonly uncorrectedLatency = new Histogram();
   private readonly serviceTime = new Histogram();
   private readonly limiterWait = new Histogram();
@@ -192,14 +216,27 @@ export class StrategyRecorder {
   private fallbacks = 0;
   private breakerTransitions = 0;
   private breakerOpened = 0;
+  private lastEndMs = Number.NEGATIVE_INFINITY;
+  /** Clock ms at which the run stopped; NaN while it runs. */
+  private endedMs = Number.NaN;
 
   constructor(options: StrategyRecorderOptions) {
-    const threshold = options.recoverySuccessThreshold ?? DEFAULT_RECOVERY_SUCCESS_THRESHOLD;
-    if (!(threshold > 0 && threshold <= 1)) {
+    const rule = options.recovery ?? DEFAULT_RECOVERY_RULE;
+    if (!(rule.marginFraction >= 0 && rule.marginFraction < 1)) {
       throw new SquallError(
         'ERR_SQUALL_INVALID_METRICS',
-        `recoverySuccessThreshold must be in (0, 1], got ${threshold}`,
+        `the recovery margin must be in [0, 1), got ${rule.marginFraction}`,
       );
+    }
+    if (!(rule.holdMs > 0 && Number.isFinite(rule.holdMs))) {
+      throw new SquallError(
+        'ERR_SQUALL_INVALID_METRICS',
+        `the recovery hold must be a time > 0 ms, got ${rule.holdMs}`,
+      );
+    }
+    const drainMs = options.drainMs ?? 0;
+    if (!(drainMs >= 0 && Number.isFinite(drainMs))) {
+      throw new SquallError('ERR_SQUALL_INVALID_METRICS', `drainMs must be ≥ 0, got ${drainMs}`);
     }
     const price = options.pricePer1kTokens;
     if (price !== undefined && !(price >= 0 && Number.isFinite(price))) {
@@ -211,8 +248,8 @@ export class StrategyRecorder {
     this.startMs = options.startMs;
     this.durationMs = options.durationMs;
     this.pricePer1kTokens = price;
-    this.recoveryThreshold = threshold;
-    this.series = new SecondSeries({ startMs: options.startMs, durationMs: options.durationMs });
+    this.recoveryRule = { marginFraction: rule.marginFraction, holdMs: rule.holdMs };
+    this.series = new SecondSeries({ startMs: options.startMs, durationMs: options.durationMs + drainMs });
     const maxKeys = options.maxBreakdownKeys ?? DEFAULT_MAX_BREAKDOWN_KEYS;
     this.byUser = new Breakdown(maxKeys);
     this.byFeature = new Breakdown(maxKeys);
@@ -221,6 +258,7 @@ export class StrategyRecorder {
 
   /** The runner handed `req` to the strategy at `atMs` (normally its intended arrival). */
   onArrival(req: LogicalRequest, atMs: number): void {
+    if (this.ended) return;
     this.offered++;
     this.series.countOffered(req.arrivalMs);
     const lagMs = atMs - req.arrivalMs;
@@ -228,11 +266,15 @@ export class StrategyRecorder {
       this.lateArrivals++;
       if (lagMs > this.maxArrivalLagMs) this.maxArrivalLagMs = lagMs;
     }
+    this.byUser.offer(req.user);
+    this.byFeature.offer(req.feature);
+    this.byModel.offer(req.model);
     this.inFlight.set(req.id, { attempts: 0, firstAttemptMs: Number.NaN, clientFailureModel: null });
     this.series.setInFlight(atMs, this.inFlight.size);
   }
 
   onAttemptStart(reqId: string, atMs: number): void {
+    if (this.ended) return;
     this.attempts++;
     this.attemptsOutstanding++;
     this.series.countAttempted(atMs);
@@ -256,6 +298,7 @@ export class StrategyRecorder {
     billedTokens: number,
     abandoned: boolean,
   ): void {
+    if (this.ended) return;
     this.attemptsOutstanding = Math.max(0, this.attemptsOutstanding - 1);
     this.series.setAttemptsInFlight(endedMs, this.attemptsOutstanding);
     this.serviceTime.record(Math.max(0, endedMs - startedMs) * 1000);
@@ -278,11 +321,13 @@ export class StrategyRecorder {
   }
 
   onLogicalEnd(req: LogicalRequest, outcome: LogicalOutcome, endedMs: number): void {
+    if (this.ended) return;
     const state = this.inFlight.get(req.id);
     this.inFlight.delete(req.id);
     this.series.setInFlight(endedMs, this.inFlight.size);
     this.completed++;
     this.results[outcome.result]++;
+    if (endedMs > this.lastEndMs) this.lastEndMs = endedMs;
 
     const latencyUs = Math.max(0, endedMs - req.arrivalMs) * 1000;
     this.latency.record(latencyUs);
@@ -299,6 +344,7 @@ export class StrategyRecorder {
       this.series.countSucceeded(endedMs);
     } else {
       this.failuresByClass[failureClass]++;
+      this.failureLatency.record(latencyUs);
       this.series.countFailed(endedMs, failureClass);
     }
     this.byUser.record(req.user, outcome.ok, latencyUs);
@@ -307,6 +353,7 @@ export class StrategyRecorder {
   }
 
   onEvent(e: StrategyEvent): void {
+    if (this.ended) return;
     switch (e.type) {
       case 'retry':
         this.retries++;
@@ -339,7 +386,32 @@ export class StrategyRecorder {
 
   /** The upstream's request bucket for this strategy had `bucketRemainingRequests` left at `atMs`. */
   onUpstreamSample(atMs: number, bucketRemainingRequests: number): void {
+    if (this.ended) return;
     this.series.sampleBucketRemaining(atMs, bucketRemainingRequests);
+  }
+
+  /**
+   * The run stopped at `atMs` (its drain ran out, every request finished, or it was interrupted).
+   * Requests still open stay unfinished: what the runner reports after this is ignored.
+   */
+  end(atMs: number): void {
+    if (!this.ended) this.endedMs = atMs;
+  }
+
+  private get ended(): boolean {
+    return !Number.isNaN(this.endedMs);
+  }
+
+  /**
+   * Where the run's time ends: at the cut-off when requests were left open (they were waited for until
+   * then), otherwise when the last request finished, and never before the duration.
+   */
+  private elapsedEndMs(): number {
+    const durationEnd = this.startMs + this.durationMs;
+    // Interrupted before the duration: only the time that ran.
+    if (this.ended && this.endedMs < durationEnd) return Math.max(this.startMs, this.endedMs);
+    if (this.inFlight.size > 0 && this.ended) return Math.max(durationEnd, this.endedMs);
+    return Math.max(durationEnd, this.lastEndMs);
   }
 
   /** Sizes of everything that could grow; all bounded whatever the request count (for tests and debugging). */
@@ -352,6 +424,7 @@ export class StrategyRecorder {
     const histograms = [
       this.latency,
       this.successLatency,
+      this.failureLatency,
       this.uncorrectedLatency,
       this.serviceTime,
       this.limiterWait,
@@ -366,23 +439,27 @@ export class StrategyRecorder {
 
   /** Plain data for result.json; does not change the recorder, so it can be taken more than once. */
   summary(faultWindows: readonly FaultWindow[] = []): StrategySummary {
-    const series = this.series.toJSON();
+    const endMs = this.elapsedEndMs();
+    const elapsedMs = endMs - this.startMs;
+    const series = this.series.toJSON(endMs);
     const completedBySecond = completedPerSecond(series);
     const price = this.pricePer1kTokens;
     return {
       startMs: this.startMs,
       durationMs: this.durationMs,
+      elapsedMs,
       requests: {
         offered: this.offered,
         completed: this.completed,
+        unfinished: this.inFlight.size,
         inFlightAtEnd: this.inFlight.size,
         lateArrivals: this.lateArrivals,
         maxArrivalLagMs: this.maxArrivalLagMs,
       },
       results: { ...this.results },
       failuresByClass: { ...this.failuresByClass },
-      successRate: this.completed === 0 ? null : this.successes / this.completed,
-      goodputPerSec: this.durationMs > 0 ? this.successes / (this.durationMs / 1000) : 0,
+      successRate: this.offered === 0 ? null : this.successes / this.offered,
+      goodputPerSec: elapsedMs > 0 ? this.successes / (elapsedMs / 1000) : 0,
       amplification: this.offered === 0 ? null : this.attempts / this.offered,
       attempts: {
         total: this.attempts,
@@ -393,6 +470,7 @@ export class StrategyRecorder {
       },
       latencyMs: latencyStats(this.latency),
       successLatencyMs: latencyStats(this.successLatency),
+      failureLatencyMs: latencyStats(this.failureLatency),
       uncorrectedLatencyMs: latencyStats(this.uncorrectedLatency),
       serviceTimeMs: latencyStats(this.serviceTime),
       limiterWaitMs: latencyStats(this.limiterWait),
@@ -412,7 +490,8 @@ export class StrategyRecorder {
               total: (this.billedTokens / 1000) * price,
               abandoned: (this.abandonedBilledTokens / 1000) * price,
             },
-      recovery: recoveryTimes(series, faultWindows, this.recoveryThreshold),
+      recovery: recoveryTimes(series, faultWindows, this.recoveryRule),
+      recoveryRule: { ...this.recoveryRule },
       events: {
         retries: this.retries,
         fallbacks: this.fallbacks,
@@ -425,7 +504,11 @@ export class StrategyRecorder {
         successRate: completedBySecond.map((total, s) => (total === 0 ? null : series.succeeded[s]! / total)),
         amplification: series.offered.map((n, s) => (n === 0 ? null : series.attempted[s]! / n)),
       },
-      histograms: { latency: this.latency.toJSON(), serviceTime: this.serviceTime.toJSON() },
+      histograms: {
+        latency: this.latency.toJSON(),
+        successLatency: this.successLatency.toJSON(),
+        serviceTime: this.serviceTime.toJSON(),
+      },
       series,
       breakdowns: {
         byUser: this.byUser.toJSON(),
@@ -436,7 +519,7 @@ export class StrategyRecorder {
   }
 }
 
-function latencyStats(h: Histogram): LatencyStats {
+export function latencyStats(h: Histogram): LatencyStats {
   const ms = (us: number): number | null => (Number.isNaN(us) ? null : usToMs(us));
   return {
     count: h.count,

@@ -2,9 +2,10 @@ import { SquallError } from '../errors.ts';
 import { FAILURE_CLASSES, type FailureClass } from './failure-class.ts';
 
 /**
- * Per-second columns for one strategy's run, sized once from the run duration so memory never grows
- * with traffic. Events before the start land in the first second and events after the end (the drain)
- * in the last, so nothing recorded is ever dropped.
+ * Per-second columns for one strategy's run, sized once from the longest the run can last (its duration
+ * plus its drain) so memory never grows with traffic, and every second of the run has its own slot:
+ * nothing is folded into the last second. `toJSON(untilMs)` cuts the columns where the run really ended.
+ * Events outside the span are clamped into the first or last second, so nothing recorded is dropped.
  *
  * Counters count events in the second they happen. Gauges (in flight, queue depth, bucket level) are
  * levels: a second with no change still reports the level carried in from before, and max/min
@@ -13,7 +14,7 @@ import { FAILURE_CLASSES, type FailureClass } from './failure-class.ts';
 export interface SeriesOptions {
   /** Clock ms of second 0. */
   startMs: number;
-  /** Run length; the series has ceil(durationMs / 1000) seconds (at least one). */
+  /** Longest the run can last (duration plus drain); the series has ceil(durationMs / 1000) seconds (at least one). */
   durationMs: number;
 }
 
@@ -155,29 +156,35 @@ export class SecondSeries {
     this.breakerSinceMs = at;
   }
 
-  toJSON(): SeriesJSON {
+  /**
+   * The columns up to the second containing `untilMs` (default: every second). The run ends when its
+   * last request finished or its drain ran out, which may be well before the series' capacity.
+   */
+  toJSON(untilMs = this.endMs): SeriesJSON {
+    const n = Math.min(this.seconds, Math.max(1, Math.ceil((untilMs - this.startMs) / 1000)));
+    const cut = <T>(xs: ArrayLike<T>): T[] => Array.prototype.slice.call(xs, 0, n) as T[];
     // The current breaker state lasts to the end of the series; add it to copies so toJSON stays pure.
     const open = Float64Array.from(this.breakerOpen);
     const halfOpen = Float64Array.from(this.breakerHalfOpen);
     addStateTime(this, open, halfOpen, this.breakerState, this.breakerSinceMs, this.endMs);
-    const failed = Object.fromEntries(FAILURE_CLASSES.map((c) => [c, Array.from(this.failed[c])])) as Record<
+    const failed = Object.fromEntries(FAILURE_CLASSES.map((c) => [c, cut(this.failed[c])])) as Record<
       FailureClass,
       number[]
     >;
     return {
       startMs: this.startMs,
-      seconds: this.seconds,
-      offered: Array.from(this.offered),
-      attempted: Array.from(this.attempted),
-      attemptsSucceeded: Array.from(this.attemptsSucceeded),
-      succeeded: Array.from(this.succeeded),
+      seconds: n,
+      offered: cut(this.offered),
+      attempted: cut(this.attempted),
+      attemptsSucceeded: cut(this.attemptsSucceeded),
+      succeeded: cut(this.succeeded),
       failed,
-      inFlight: this.inFlight.values(),
-      attemptsInFlight: this.attemptsInFlight.values(),
-      breakerOpen: Array.from(open, roundFraction),
-      breakerHalfOpen: Array.from(halfOpen, roundFraction),
-      queueDepth: this.queueDepth.values(),
-      bucketRemainingRequests: this.bucketRemaining.values(),
+      inFlight: cut(this.inFlight.values()),
+      attemptsInFlight: cut(this.attemptsInFlight.values()),
+      breakerOpen: cut(Array.from(open, roundFraction)),
+      breakerHalfOpen: cut(Array.from(halfOpen, roundFraction)),
+      queueDepth: cut(this.queueDepth.values()),
+      bucketRemainingRequests: cut(this.bucketRemaining.values()),
     };
   }
 }

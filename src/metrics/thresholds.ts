@@ -62,6 +62,8 @@ export interface ThresholdResult {
   /** The number compared against (the other side's mean in a comparison); NaN (null in JSON) when unknown. */
   limit: number;
   op: ThresholdOp;
+  /** Unit of `observed` and `limit`, so reports can write `5s < 1m` rather than `5000 < 60000`. */
+  unit: MetricUnit;
   pass: boolean;
   message: string;
   /** Present with several seeds. */
@@ -81,15 +83,21 @@ const sum = (rec: Record<string, number>) => Object.values(rec).reduce((a, b) =>
 export const METRICS: Record<string, MetricDef> = {
   success_rate: {
     unit: 'fraction',
-    description: 'successful / completed logical requests',
-    empty: 'no request completed',
+    description: 'successful / offered logical requests (unfinished ones count as not successful)',
+    empty: 'no request arrived',
     get: (s) => s.summary.successRate,
   },
   error_rate: {
     unit: 'fraction',
-    description: 'failed / completed logical requests',
-    empty: 'no request completed',
+    description: 'not successful (failed or unfinished) / offered logical requests: 1 − success_rate',
+    empty: 'no request arrived',
     get: (s) => (s.summary.successRate === null ? null : 1 - s.summary.successRate),
+  },
+  unfinished: {
+    unit: 'count',
+    description: 'logical requests still open when the run ended (after the drain)',
+    empty: '',
+    get: (s) => unfinishedOf(s.summary),
   },
   amplification: {
     unit: 'ratio',
@@ -100,13 +108,9 @@ export const METRICS: Record<string, MetricDef> = {
   recovery_time: {
     unit: 'ms',
     description:
-      'longest time after a fault window ends until the success rate stays ≥ 95% (never recovered: infinite)',
-    empty: 'the scenario has no fault window to recover from',
-    get: (s) => {
-      const r = s.summary.recovery;
-      if (r.length === 0) return null;
-      return Math.max(...r.map((w) => w.recoveryMs ?? Number.POSITIVE_INFINITY));
-    },
+      'slowest fault window: time from its end until the per-second success rate stays within the recovery margin of its pre-fault baseline for the hold time (never recovered: infinite)',
+    empty: 'the scenario has no fault window that ends before the run does',
+    get: (s) => worstRecoveryMs(s.summary),
   },
   wasted_retries: {
     unit: 'count',
@@ -135,13 +139,13 @@ export const METRICS: Record<string, MetricDef> = {
   },
   failed: {
     unit: 'count',
-    description: 'logical requests that failed',
+    description: 'logical requests that failed (unfinished ones are not failures: see unfinished)',
     empty: '',
     get: (s) => s.summary.requests.completed - s.summary.results.success,
   },
   goodput: {
     unit: 'per_sec',
-    description: 'successful logical requests per second',
+    description: 'successful logical requests per second of elapsed time (drain included)',
     empty: '',
     get: (s) => s.summary.goodputPerSec,
   },
@@ -156,6 +160,25 @@ export const METRICS: Record<string, MetricDef> = {
     description: 'requests shed or rejected by the strategy itself',
     empty: '',
     get: (s) => sum(s.summary.events.shedBy) + sum(s.summary.events.rejectedBy),
+  },
+  client_saturated: {
+    unit: 'count',
+    description: 'logical requests the calling application failed for want of a worker (client.workers)',
+    empty: '',
+    get: (s) => s.summary.results.client_saturated ?? 0,
+  },
+  client_timeouts: {
+    unit: 'count',
+    description: "logical requests whose user got the calling application's own timeout (client.timeout)",
+    empty: '',
+    get: (s) => s.summary.results.client_timeout ?? 0,
+  },
+  other_success_rate: {
+    unit: 'fraction',
+    description:
+      "the calling application's other traffic (client.other_traffic): successful / offered, the LLM outage's blast radius",
+    empty: 'the scenario has no client.other_traffic',
+    get: (s) => s.summary.otherTraffic?.successRate ?? null,
   },
   strategy_errors: {
     unit: 'count',
@@ -189,15 +212,35 @@ export const METRICS: Record<string, MetricDef> = {
   },
   latency_mean: {
     unit: 'ms',
-    description: 'mean latency from intended arrival',
-    empty: 'no request completed',
-    get: (s) => s.summary.latencyMs.mean,
+    description: 'mean latency of successful requests, from intended arrival',
+    empty: 'no request succeeded',
+    get: (s) => s.summary.successLatencyMs.mean,
   },
   latency_max: {
     unit: 'ms',
-    description: 'maximum latency from intended arrival',
-    empty: 'no request completed',
-    get: (s) => s.summary.latencyMs.max,
+    description: 'maximum latency of successful requests, from intended arrival',
+    empty: 'no request succeeded',
+    get: (s) => s.summary.successLatencyMs.max,
+  },
+  failure_p95: {
+    unit: 'ms',
+    description:
+      '95th percentile latency of failed requests, from intended arrival (how long a failure takes)',
+    empty: 'no request failed',
+    get: (s) => s.summary.failureLatencyMs?.p95 ?? null,
+  },
+  other_success_rate: {
+    unit: 'fraction',
+    description:
+      "success rate of the app's other traffic (requests that never call the LLM): the blast radius",
+    empty: 'the scenario has no other traffic (client.other_traffic)',
+    get: (s) => otherTrafficOf(s.summary)?.successRate ?? null,
+  },
+  other_p95: {
+    unit: 'ms',
+    description: "95th percentile latency of the app's other traffic",
+    empty: 'the scenario has no other traffic (client.other_traffic)',
+    get: (s) => otherTrafficOf(s.summary)?.latencyMs.p95 ?? null,
   },
   pages: {
     unit: 'count',
@@ -364,17 +407,51 @@ export function namedStrategies(expr: ThresholdExpr): string[] {
   return out;
 }
 
-/** Reads one metric of one strategy; null when it has no samples. */
+/**
+ * Reads one metric of one strategy; null when it has no samples. `p(N)` is the latency of successful
+ * requests: a strategy that fails fast must not pass a latency threshold by it (failure_p95 is apart).
+ */
 export function metricValue(s: StrategyResult, ref: Pick<MetricRef, 'metric' | 'percentile'>): number | null {
   if (ref.metric === 'p') {
-    const l = s.summary.latencyMs;
+    const l = s.summary.successLatencyMs;
     if (l.count === 0) return null;
     const known: Record<number, number | null> = { 50: l.p50, 90: l.p90, 95: l.p95, 99: l.p99, 99.9: l.p999 };
     const p = ref.percentile!;
     if (p in known) return known[p]!;
-    return Histogram.fromJSON(s.summary.histograms.latency).percentile(p) / 1000;
+    const h = s.summary.histograms.successLatency;
+    return h ? Histogram.fromJSON(h).percentile(p) / 1000 : null;
   }
   return METRICS[ref.metric]!.get(s);
+}
+
+/** The rest of the app's requests (the client model's `otherTraffic`), when the scenario has them. */
+export interface OtherTrafficView {
+  offered: number;
+  successRate: number | null;
+  unfinished?: number;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+export function otherTrafficOf(m: StrategyResult['summary']): OtherTrafficView | undefined {
+  return (m as { otherTraffic?: OtherTrafficView }).otherTraffic;
+}
+
+/** Requests left open at the end (result files before schema 2 called it inFlightAtEnd). */
+export function unfinishedOf(m: StrategyResult['summary']): number {
+  return m.requests.unfinished ?? m.requests.inFlightAtEnd ?? 0;
+}
+
+/**
+ * The slowest recovery over the fault windows that end before the run's duration does (a window that
+ * lasts to the end leaves nothing to recover in, so it says nothing either way; nor does one that another
+ * window carries on). +∞: a window never recovered; null: no such window.
+ */
+export function worstRecoveryMs(m: StrategyResult['summary']): number | null {
+  const runEndMs = m.startMs + m.durationMs;
+  // A window another one carries on past its end is measured after that one.
+  const windows = m.recovery.filter((w) => w.endMs < runEndMs && w.continuedBy === undefined);
+  if (windows.length === 0) return null;
+  return Math.max(...windows.map((w) => w.recoveryMs ?? Number.POSITIVE_INFINITY));
 }
 
 /**
@@ -408,7 +485,7 @@ function evaluateOne(
     expr.right.kind === 'metric' ? { ...expr.right, strategy: expr.right.strategy ?? target } : expr.right;
   const metric = labelOf(left);
   const literalLimit = right.kind === 'literal' ? right.value : Number.NaN;
-  const base = { strategy: left.strategy, expression: expr.source, metric, op: expr.op };
+  const base = { strategy: left.strategy, expression: expr.source, metric, op: expr.op, unit: unitOf(left) };
   const fail = (message: string, observed: number | null = null, limit = literalLimit): ThresholdResult => ({
     ...base,
     observed,
@@ -566,19 +643,32 @@ export const CI_METRICS: ReadonlyArray<Pick<MetricRef, 'metric' | 'percentile'>>
   { metric: 'p', percentile: 50 },
   { metric: 'p', percentile: 95 },
   { metric: 'p', percentile: 99 },
+  { metric: 'failure_p95' },
+  { metric: 'unfinished' },
   { metric: 'amplification' },
   { metric: 'recovery_time' },
   { metric: 'wasted_retries' },
   { metric: 'goodput' },
   { metric: 'retries' },
   { metric: 'cost' },
+  { metric: 'other_success_rate' },
+  { metric: 'other_p95' },
 ];
 
 /** Per strategy, per headline metric: the per-seed values and their t-interval (null: no samples). */
 export interface SeedsCI {
   seeds: string[];
   confidence: number;
-  strategies: Record<string, Record<string, { values: Array<number | null>; interval: Interval | null }>>;
+  strategies: Record<string, Record<string, SeedsMetric>>;
+}
+
+export interface SeedsMetric {
+  /** Per seed; null when the seed had no value, or an infinite one (never recovered: see `infinite`). */
+  values: Array<number | null>;
+  /** Over the finite values. */
+  interval: Interval | null;
+  /** Seeds whose value was infinite (a fault window never recovered from); absent when none. */
+  infinite?: number;
 }
 
 export function seedsConfidence(runs: readonly RunResult[], confidence = 0.95): SeedsCI {
@@ -586,17 +676,19 @@ export function seedsConfidence(runs: readonly RunResult[], confidence = 0.95): 
   for (const s of runs[0]?.strategies ?? []) {
     const row: SeedsCI['strategies'][string] = {};
     for (const ref of CI_METRICS) {
-      const values = runs.map((run) => {
+      const raw = runs.map((run) => {
         const r = run.strategies.find((x) => x.name === s.name);
-        const v = r ? metricValue(r, ref) : null;
-        return v === null || !Number.isFinite(v) ? null : v;
+        return r ? metricValue(r, ref) : null;
       });
+      const values = raw.map((v) => (v === null || !Number.isFinite(v) ? null : v));
+      const infinite = raw.filter((v) => v === Number.POSITIVE_INFINITY).length;
       row[labelOf(ref)] = {
         values,
         interval: tInterval(
           values.filter((v): v is number => v !== null),
           confidence,
         ),
+        ...(infinite > 0 ? { infinite } : {}),
       };
     }
     strategies[s.name] = row;

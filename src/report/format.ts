@@ -76,13 +76,42 @@ function significant(x: number, digits: number): string {
   return x.toFixed(Math.min(decimals, 6));
 }
 
-/** A threshold's observed value, with its interval across seeds when there is one. */
+/**
+ * A number in a threshold's unit (the threshold engine's MetricUnit): `5.00 s`, `97.50%`, `1.25×`, `$0.12`.
+ * Without a unit (result files before schema 2) it is a plain number.
+ */
+export function formatInUnit(v: number | null | undefined, unit: string | undefined): string {
+  switch (unit) {
+    case 'ms':
+      return formatMs(v);
+    case 'fraction':
+      return formatPercent(v);
+    case 'ratio':
+      return formatFactor(v);
+    case 'per_sec':
+      return formatRate(v);
+    case 'usd':
+      return formatCost(v);
+    case 'count':
+      return formatCount(v);
+    default:
+      return formatNumber(v);
+  }
+}
+
+/** A threshold's observed value in its unit, with its interval across seeds when there is one. */
 export function formatObserved(t: {
   observed: number | null;
+  unit?: string;
   interval?: { low: number; high: number; confidence: number; n: number };
 }): string {
-  const value = formatNumber(t.observed);
+  const value = formatInUnit(t.observed, t.unit);
   if (!t.interval) return value;
   const i = t.interval;
-  return `${value} (${Math.round(i.confidence * 100)}% CI ${formatNumber(i.low)}–${formatNumber(i.high)}, n=${i.n})`;
+  return `${value} (${Math.round(i.confidence * 100)}% CI ${formatInUnit(i.low, t.unit)}–${formatInUnit(i.high, t.unit)}, n=${i.n})`;
+}
+
+/** A threshold's limit with its operator, in the unit of the metric: `< 1m0s`, `>= 95.00%`. */
+export function formatLimit(t: { op: string; limit: number | null; unit?: string }): string {
+  return `${t.op} ${formatInUnit(t.limit, t.unit)}`;
 }

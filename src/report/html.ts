@@ -1,5 +1,6 @@
-import type { BreakdownRow } from '../metrics/breakdown.ts';
+import { type BreakdownRow, NONE_KEY } from '../metrics/breakdown.ts';
 import { FAILURE_CLASSES } from '../metrics/failure-class.ts';
+import { unfinishedOf } from '../metrics/thresholds.ts';
 import type { RunResult } from '../runner/result.ts';
 import { claimsHtml } from './claims.ts';
 import { escapeHtml } from './escape.ts';
@@ -7,8 +8,8 @@ import {
   formatClock,
   formatCount,
   formatFactor,
+  formatLimit,
   formatMs,
-  formatNumber,
   formatObserved,
   formatPercent,
   NO_VALUE,
@@ -25,8 +26,9 @@ import {
 } from './page.ts';
 import { FAILURE_CLASS_STYLE, strategyColor } from './palette.ts';
 import { faultLabel, runPayload } from './payload.ts';
+import { seedRows } from './seeds.ts';
 import type { ReportOptions, ThresholdResult } from './types.ts';
-import { verdictTable } from './verdict.ts';
+import { legend, verdictTable } from './verdict.ts';
 
 /**
  * `report.html`: one self-contained page (chart.js, data and script inline) that opens offline.
@@ -39,6 +41,7 @@ export function renderHtml(result: RunResult, o: ReportOptions = {}): string {
     claimsHtml(result),
     '<section id="verdict"><h2>Verdict</h2>',
     verdictHtml(result, o.thresholds),
+    seedsHtml(result),
     o.thresholds && o.thresholds.length > 0 ? thresholdsHtml(o.thresholds) : '',
     '</section>',
     zoomControl(payload.seconds, windows),
@@ -63,6 +66,7 @@ export function verdictHtml(result: RunResult, thresholds?: readonly ThresholdRe
   const withThresholds = v.rows.some((r) => r.thresholds !== null);
   const headers: CellInput[] = [
     'Strategy',
+    { html: 'Rank', title: `rank by ${v.objective.name}`, key: 'rank' },
     ...v.columns.map((c) => ({ html: escapeHtml(c.label), title: c.title, key: c.key })),
   ];
   if (withThresholds) headers.push({ html: 'Thresholds', key: 'thresholds' });
@@ -72,6 +76,7 @@ export function verdictHtml(result: RunResult, thresholds?: readonly ThresholdRe
         ...strategyLabel(r.strategy, strategyColor(r.index)),
         ...(r.partial ? { title: 'partial: interrupted' } : {}),
       },
+      { html: r.rank === null ? NO_VALUE : String(r.rank), value: r.rank, key: 'rank' },
       ...v.columns.map((c) => {
         const cell = r.cells[c.key];
         return {
@@ -103,9 +108,9 @@ export function verdictHtml(result: RunResult, thresholds?: readonly ThresholdRe
     rows,
     rowData: v.rows.map((r) => ({ strategy: r.strategy })),
   })}
-<p class="note">★ marks the best value in each column. Latency is end to end from each request's intended arrival
-(no coordinated omission), all logical requests; recovery is the slowest-to-recover fault window
-(“never”: success never stayed above the threshold before the run ended).</p>`;
+<p class="note">★ marks the best value in each column; rows are ${escapeHtml(legend(v))}. Latency is end to end from each
+request's intended arrival (no coordinated omission). Recovery: from a fault window's end until the success rate
+stayed within the margin of its pre-fault baseline for the hold time (“never”: not inside the run).</p>`;
 }
 
 export function thresholdsHtml(thresholds: readonly ThresholdResult[]): string {
@@ -124,7 +129,7 @@ ${table({
     { html: escapeHtml(t.strategy), className: 'text' },
     { html: `<code>${escapeHtml(t.expression)}</code>`, className: 'text' },
     { html: escapeHtml(formatObserved(t)), value: t.observed },
-    { html: `${escapeHtml(t.op)} ${escapeHtml(formatNumber(t.limit))}`, value: t.limit },
+    { html: escapeHtml(formatLimit(t)), value: t.limit },
     t.pass ? { html: '✓ pass', className: 'pass' } : { html: '✗ fail', className: 'fail' },
     { html: escapeHtml(t.message), className: 'text' },
   ]),
@@ -406,11 +411,11 @@ function controlSection(result: RunResult): string {
     subtitle: 'most logical requests outstanding in each second',
     ariaLabel: `Line chart of logical requests in flight per second for ${s.length} strategies`,
     fallback: table({
-      headers: ['Strategy', 'Most in flight', 'In flight at end'],
+      headers: ['Strategy', 'Most in flight', 'Unfinished at the end'],
       rows: s.map((x, i) => [
         names[i]!,
         formatCount(Math.max(0, ...x.summary.series.inFlight)),
-        formatCount(x.summary.requests.inFlightAtEnd),
+        formatCount(unfinishedOf(x.summary)),
       ]),
     }),
   });
@@ -430,9 +435,11 @@ function impactSection(result: RunResult): string {
     { title: 'By model', key: 'byModel' },
     { title: 'By user', key: 'byUser', limit: MAX_USER_ROWS },
   ];
-  const parts = dims.map((d) => {
+  const parts = dims.flatMap((d) => {
     const perStrategy = result.strategies.map((s) => s.summary.breakdowns[d.key]);
     const keys = [...new Set(perStrategy.flatMap((b) => Object.keys(b)))];
+    // Traffic without the dimension (no user ids, no feature tags) would make a one-row "(none)" table.
+    if (keys.every((k) => k === NONE_KEY)) return [];
     const worst = (k: string) => Math.min(...perStrategy.map((b) => b[k]?.successRate ?? 1));
     keys.sort((a, b) => (d.limit ? worst(a) - worst(b) : 0) || a.localeCompare(b));
     const shown = d.limit ? keys.slice(0, d.limit) : keys;
@@ -443,16 +450,18 @@ function impactSection(result: RunResult): string {
     const headers: CellInput[] = [d.title.replace('By ', '')];
     result.strategies.forEach((s, i) => {
       headers.push({ html: `${strategyLabel(s.name, strategyColor(i)).html} success`, className: 'text' });
-      headers.push({ html: 'p95' });
+      headers.push({ html: 'success p95', title: '95th percentile latency of successful requests' });
     });
     const rows = shown.map((k) => [
       { html: escapeHtml(k), className: 'text' },
       ...perStrategy.flatMap((b) => impactCells(b[k])),
     ]);
-    return `<h3>${d.title}</h3>\n${table({ headers, rows, className: `impact impact-${d.key}` })}\n${note}`;
+    return [`<h3>${d.title}</h3>\n${table({ headers, rows, className: `impact impact-${d.key}` })}\n${note}`];
   });
+  if (parts.length === 0) return '';
   return `<section id="impact"><h2>Impact by user, feature and model</h2>
-<p class="note">Success rate (requests) and p95 latency per slice: tells “everyone is failing” from “one feature is”.</p>
+<p class="note">Success rate over offered requests (count offered) and p95 latency of successful requests per slice:
+tells “everyone is failing” from “one feature is”.</p>
 ${parts.join('\n')}
 </section>`;
 }
@@ -466,6 +475,25 @@ function impactCells(row: BreakdownRow | undefined): CellInput[] {
     },
     { html: escapeHtml(formatMs(row.p95Ms)), value: row.p95Ms },
   ];
+}
+
+/** The spread behind the verdict table's means: one row per strategy and seed (several seeds only). */
+function seedsHtml(result: RunResult): string {
+  const rows = seedRows(result);
+  if (rows.length === 0) return '';
+  return `<h3>Per seed</h3>
+${table({
+  id: 'seeds-table',
+  headers: ['Strategy', 'Seed', 'Success', 'Unfinished', 'p95 (success)', 'Goodput'],
+  rows: rows.map((r) => [
+    { html: escapeHtml(r.strategy), className: 'text' },
+    { html: `<code>${escapeHtml(r.seed)}</code>`, className: 'text' },
+    r.success,
+    r.unfinished,
+    r.p95,
+    r.goodput,
+  ]),
+})}`;
 }
 
 function strategyErrorsSection(result: RunResult): string {

@@ -1,10 +1,14 @@
 import type { ThresholdResult } from '../metrics/thresholds.ts';
 import type { RunResult } from '../runner/result.ts';
+import { formatLimit, formatObserved } from './format.ts';
+import { verdictTable } from './verdict.ts';
 
 /**
  * JUnit XML for CI test reporters (GitHub, GitLab, Jenkins): one test suite per scenario, one test case
  * per threshold per strategy, failures carrying the observed value, the limit and the command that
  * reproduces the run. A strategy without thresholds still gets a case, so a run that did nothing shows.
+ * The suite's `<system-out>` carries the verdict table (offered, succeeded, failed, unfinished…), so
+ * a CI log shows every offered request accounted for even when every threshold passed.
  */
 export function renderJunit(result: RunResult, thresholds: readonly ThresholdResult[]): string {
   const suite = result.scenario.name;
@@ -19,8 +23,8 @@ export function renderJunit(result: RunResult, thresholds: readonly ThresholdRes
     failures++;
     const body = [
       t.message,
-      `observed: ${t.observed === null ? 'no value' : t.observed}`,
-      `limit: ${t.op} ${t.limit === null || Number.isNaN(t.limit as number) ? 'n/a' : t.limit}`,
+      `observed: ${t.observed === null ? 'no value' : formatObserved(t)}`,
+      `limit: ${t.limit === null || Number.isNaN(t.limit as number) ? 'n/a' : formatLimit(t)}`,
       `seed: ${result.seed}`,
       `reproduce: ${result.reproduce}`,
     ].join('\n');
@@ -55,10 +59,23 @@ export function renderJunit(result: RunResult, thresholds: readonly ThresholdRes
     `  <testsuite name="${esc(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${time}" timestamp="${esc(result.wall.startedAt)}">`,
     `    <properties>\n${props}\n    </properties>`,
     ...cases,
+    `    <system-out>${esc(outcomeText(result, thresholds))}</system-out>`,
     '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** The verdict table as plain lines, plus every strategy's request accounting. */
+function outcomeText(result: RunResult, thresholds: readonly ThresholdResult[]): string {
+  const v = verdictTable(result, thresholds);
+  const lines = v.rows.map((r) => {
+    const s = result.strategies[r.index]!.summary;
+    const failed = s.requests.completed - s.results.success;
+    const cells = v.columns.map((c) => `${c.label} ${r.cells[c.key].text}`).join(', ');
+    return `${r.rank ?? '–'}. ${r.strategy}: offered ${s.requests.offered}, succeeded ${s.results.success}, failed ${failed}, unfinished ${r.cells.unfinished.text}; ${cells}`;
+  });
+  return `\n${lines.join('\n')}\n${v.objective.name} ranks the strategies (seed ${result.seed})\n    `;
 }
 
 /** XML-escapes text and attribute values; drops characters XML 1.0 cannot carry. */

@@ -1,11 +1,12 @@
 import type { RunResult } from '../runner/result.ts';
-import { targetNotes } from './target-notes.ts';
 import { claimsMarkdownLines } from './claims.ts';
 import { compareRuns } from './compare.ts';
 import { escapeMarkdownCell } from './escape.ts';
-import { formatClock, formatDuration, formatNumber, formatObserved } from './format.ts';
+import { formatClock, formatDuration, formatLimit, formatObserved } from './format.ts';
+import { type SeedRow, seedRows } from './seeds.ts';
+import { targetNotes } from './target-notes.ts';
 import type { MarkdownOptions, ThresholdResult } from './types.ts';
-import { verdictTable } from './verdict.ts';
+import { legend, verdictTable } from './verdict.ts';
 
 /**
  * `summary.md`: the verdict and thresholds as GitHub Markdown, for `$GITHUB_STEP_SUMMARY` and PR
@@ -26,8 +27,9 @@ export function renderMarkdown(result: RunResult, o: MarkdownOptions = {}): stri
     '',
     ...verdictLines(result, o.thresholds),
     '',
-    '★ best in column. Latency from intended arrival (no coordinated omission); recovery: slowest fault window.',
+    `★ best in column · ${legend(verdictTable(result))}. Latency from intended arrival (no coordinated omission).`,
     '',
+    ...seedLines(seedRows(result)),
     ...(o.thresholds && o.thresholds.length > 0 ? thresholdLines(o.thresholds) : []),
     ...alertLines(result),
   ];
@@ -94,10 +96,15 @@ function metaLines(result: RunResult): string[] {
 function verdictLines(result: RunResult, thresholds?: readonly ThresholdResult[]): string[] {
   const v = verdictTable(result, thresholds);
   const withThresholds = v.rows.some((r) => r.thresholds !== null);
-  const headers = ['Strategy', ...v.columns.map((c) => c.label), ...(withThresholds ? ['Thresholds'] : [])];
+  const headers = [
+    'Strategy',
+    'Rank',
+    ...v.columns.map((c) => c.label),
+    ...(withThresholds ? ['Thresholds'] : []),
+  ];
   const lines = [
     row(headers),
-    `|---|${v.columns.map(() => '---:|').join('')}${withThresholds ? '---|' : ''}`,
+    `|---|---:|${v.columns.map(() => '---:|').join('')}${withThresholds ? '---|' : ''}`,
   ];
   for (const r of v.rows) {
     const cells = v.columns.map((c) => {
@@ -109,6 +116,7 @@ function verdictLines(result: RunResult, thresholds?: readonly ThresholdResult[]
     lines.push(
       row([
         r.partial ? `${r.strategy} (partial)` : r.strategy,
+        r.rank === null ? '–' : String(r.rank),
         ...cells,
         ...(withThresholds ? [verdict] : []),
       ]),
@@ -135,10 +143,23 @@ function thresholdLines(thresholds: readonly ThresholdResult[]): string[] {
           t.strategy,
           `\`${t.expression.replace(/`/g, "'")}\``,
           formatObserved(t),
-          `${t.op} ${formatNumber(t.limit)}`,
+          formatLimit(t),
           t.message,
         ]),
       ),
+    '',
+  ];
+}
+
+/** The spread behind the means: one row per strategy and seed. */
+function seedLines(rows: readonly SeedRow[]): string[] {
+  if (rows.length === 0) return [];
+  return [
+    '### Per seed',
+    '',
+    row(['Strategy', 'Seed', 'Success', 'Unfinished', 'p95 (success)', 'Goodput']),
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map((r) => row([r.strategy, `\`${r.seed}\``, r.success, r.unfinished, r.p95, r.goodput])),
     '',
   ];
 }

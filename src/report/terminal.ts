@@ -1,8 +1,8 @@
 import type { RunResult } from '../runner/result.ts';
 import { claimsTerminalLines } from './claims.ts';
-import { formatDuration, formatNumber, formatObserved } from './format.ts';
+import { formatDuration, formatLimit, formatObserved } from './format.ts';
 import type { TerminalOptions, ThresholdResult } from './types.ts';
-import { verdictTable } from './verdict.ts';
+import { legend, verdictTable } from './verdict.ts';
 
 /**
  * The table printed after a run. Plain text unless colour is asked for; without colour the best
@@ -25,7 +25,12 @@ export function renderTerminalTable(result: RunResult, o: TerminalOptions = {}):
     : (text) => text;
   const v = verdictTable(result, o.thresholds);
   const withThresholds = v.rows.some((r) => r.thresholds !== null);
-  const headers = ['Strategy', ...v.columns.map((c) => c.label), ...(withThresholds ? ['Thresholds'] : [])];
+  const headers = [
+    'Strategy',
+    'Rank',
+    ...v.columns.map((c) => c.label),
+    ...(withThresholds ? ['Thresholds'] : []),
+  ];
   const rows = v.rows.map((r) => {
     const cells = v.columns.map((c) => {
       const cell = r.cells[c.key];
@@ -43,6 +48,7 @@ export function renderTerminalTable(result: RunResult, o: TerminalOptions = {}):
           : { text: `✗ ${t.passed}/${t.total}`, styles: ['red', 'bold'] };
     return [
       { text: r.partial ? `${r.strategy} (partial)` : r.strategy, styles: [] },
+      { text: r.rank === null ? '–' : String(r.rank), styles: [] },
       ...cells,
       ...(withThresholds ? [verdict] : []),
     ] as Array<{ text: string; styles: Array<keyof typeof ANSI> }>;
@@ -60,12 +66,7 @@ export function renderTerminalTable(result: RunResult, o: TerminalOptions = {}):
     widths.map((w) => paint('─'.repeat(w), 'dim')).join('  '),
     ...rows.map((r) => r.map((c, i) => paint(pad(c.text, i), ...c.styles)).join('  ')),
     '',
-    paint(
-      o.color
-        ? 'green: best in column · latency from intended arrival · recovery: slowest fault window'
-        : '* best in column · latency from intended arrival · recovery: slowest fault window',
-      'dim',
-    ),
+    paint(`${o.color ? 'green' : '*'}: best in column · ${legend(v)}`, 'dim'),
   ];
   if (result.partial) lines.push(paint('partial run: interrupted; numbers cover only what ran', 'yellow'));
   if (o.thresholds && o.thresholds.length > 0) lines.push('', ...thresholdLines(o.thresholds, paint));
@@ -86,7 +87,7 @@ function thresholdLines(thresholds: readonly ThresholdResult[], paint: Paint): s
     head,
     ...thresholds.map((t) => {
       const mark = t.pass ? paint('✓', 'green') : paint('✗', 'red', 'bold');
-      const observed = `observed ${formatObserved(t)}, limit ${t.op} ${formatNumber(t.limit)}`;
+      const observed = `observed ${formatObserved(t)}, limit ${formatLimit(t)}`;
       return `  ${mark} ${t.strategy.padEnd(strategyWidth)}  ${t.expression.padEnd(exprWidth)}  ${observed}${
         t.pass ? '' : paint(`  ${t.message}`, 'red')
       }`;

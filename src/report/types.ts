@@ -15,6 +15,8 @@ export interface ThresholdResult {
   limit: number;
   /** Comparison operator as written (the threshold engine's `ThresholdOp`): `<`, `<=`, `>`, `>=`, `==`, `!=`. */
   op: string;
+  /** Unit of `observed` and `limit` (the threshold engine's `MetricUnit`); absent in older results: plain numbers. */
+  unit?: string;
   pass: boolean;
   /** One line a human reads, e.g. `p(95) = 912 ms, limit < 800 ms`. */
   message: string;

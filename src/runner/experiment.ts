@@ -284,6 +284,7 @@ export async function runExperiment(plan: Plan, options: RunOptions = {}): Promi
       ? { target: { command: plan.target.plan.command, readyUrl: plan.target.plan.readyUrl } }
       : {}),
     durationMs: plan.durationMs,
+    drainMs: plan.drainMs,
     arrivalModel: traffic.kind,
     trafficDescription: traffic.description,
     reproduce: plan.reproduce,

@@ -8,7 +8,17 @@ import type { VariantResultInfo } from '../target/variants.ts';
  * pure function of it. Fields under `wall` are wall-clock metadata and the only ones that may differ
  * between two runs of the same scenario and seed.
  */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
+
+/**
+ * What changed per version, so a reader can say why it refuses an older file:
+ * 2: success rate over offered requests, `requests.unfinished`, `elapsedMs` (goodput over it, series
+ *    through the drain), `failureLatencyMs`, recovery per fault window against its baseline
+ *    (`recoveryRule`, `baselineSuccessRate`), the scenario's `objective`.
+ */
+export const RESULT_SCHEMA_CHANGES: Record<number, string> = {
+  1: 'success rate over completed requests (no unfinished outcome), one recovery point for the whole run',
+};
 
 export interface RunResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -26,6 +36,10 @@ export interface RunResult {
   /** Set when the scenario has a service under test: how it was started and probed. */
   target?: { command: string | string[]; readyUrl: string };
   durationMs: number;
+  /** How long in-flight requests could still finish after the duration; what was open after it is unfinished. */
+  drainMs?: number;
+  /** The primary objective the verdict table ranks strategies by (scenario `objective:`, default success_rate). */
+  objective?: string;
   /** 'open' (arrivals never wait for answers) or 'closed' (virtual users wait), as the report must say. */
   arrivalModel: 'open' | 'closed';
   trafficDescription: string;

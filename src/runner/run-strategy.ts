@@ -173,6 +173,7 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   const { clock, upstream, originMs } = env;
   const recorder = new StrategyRecorder({
     durationMs: input.durationMs,
+    drainMs: input.drainMs,
     startMs: originMs,
     ...(input.pricePer1kTokens !== undefined ? { pricePer1kTokens: input.pricePer1kTokens } : {}),
   });
@@ -378,6 +379,8 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   } finally {
     stopped = true;
     finished = true;
+    // Requests still open now are unfinished; their aborts below must not be recorded as failures.
+    recorder.end(clock.now());
     for (const ac of inFlight) abortOwned(ac, new Error('run ended'));
     globals?.restore();
     await env.close();

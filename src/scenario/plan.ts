@@ -2,6 +2,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { UpstreamModel } from '../../mock-upstream/model/model.ts';
 import { evaluateClaims, MIN_CLAIM_SEEDS } from '../claims/evaluate.ts';
 import type { AlertRule } from '../metrics/alerts.ts';
+import { DEFAULT_OBJECTIVE } from '../metrics/objective.ts';
 import {
   evaluateThresholds,
   type SeedsCI,
@@ -213,6 +214,7 @@ export async function runScenario(
   const first = runs[0]!;
   const result: ResultFile = {
     ...first,
+    objective: loaded.scenario.objective ?? DEFAULT_OBJECTIVE,
     partial,
     thresholds,
     ...(seeds.length > 1 ? { seedsCI: seedsConfidence(runs) } : {}),

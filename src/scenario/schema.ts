@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SquallError } from '../errors.ts';
+import { OBJECTIVE_NAMES, type Objective } from '../metrics/objective.ts';
 import {
   namedStrategies,
   parseThreshold,
@@ -216,7 +217,14 @@ export const scenarioSchema = z
       .optional(),
     seeds: z.number().int().min(1).max(MAX_SEEDS).optional(),
     duration: durationMs,
+    /** After the duration, how long open requests may still finish; what is open after it is unfinished. Default 30s. */
     drain: durationMs.optional(),
+    /** The primary objective the verdict table ranks strategies by. Default success_rate. */
+    objective: z
+      .enum(OBJECTIVE_NAMES as [Objective, ...Objective[]], {
+        error: `expected one of ${OBJECTIVE_NAMES.join(', ')}`,
+      })
+      .optional(),
     request_deadline: durationMs.optional(),
     mode: z.enum(['sim', 'live']).optional(),
     price_per_1k_tokens: z.number().min(0).optional(),

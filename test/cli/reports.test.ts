@@ -67,8 +67,15 @@ strategies: [{ name: a }, { name: b }, { name: c }]
     expect(xml).toMatch(
       /<testcase classname="squall\.j\.b" name="amplification &gt; 5" time="0">\n\s+<failure type="threshold"/,
     );
-    expect(xml).toMatch(/observed: 1\nlimit: &gt; 5\nseed: 5\nreproduce: squall run j\.yaml --seed 5/);
+    // In the metric's unit (amplification is a ratio), as every report writes it.
+    expect(xml).toMatch(
+      /observed: 1\.00×\nlimit: &gt; 5\.00×\nseed: 5\nreproduce: squall run j\.yaml --seed 5/,
+    );
     // A strategy without thresholds still shows that it ran.
     expect(xml).toMatch(/<testcase classname="squall\.j\.c" name="ran"/);
+    // Every offered request is accounted for in the suite's output, unfinished ones included.
+    expect(xml).toMatch(
+      /<system-out>[\s\S]*\bc: offered 20, succeeded 20, failed 0, unfinished 0; Success 100\.00%/,
+    );
   });
 });

@@ -246,7 +246,63 @@ describe('StrategyRecorder', () => {
       expect(s.failuresByClass).toMatchObject({ '429': 1, breaker_open: 1, timeout: 1, '5xx': 0 });
       expect(s.successRate).toBeCloseTo(0.4, 10);
       expect(s.goodputPerSec).toBeCloseTo(0.2, 10);
-      expect(s.requests).toMatchObject({ offered: 5, completed: 5, inFlightAtEnd: 0 });
+      expect(s.requests).toMatchObject({ offered: 5, completed: 5, unfinished: 0, inFlightAtEnd: 0 });
+    });
+
+    it('counts requests still open at the end as unfinished, against the success rate', () => {
+      // The queue story: 10 offered, 8 served, 2 still queued when the drain ran out.
+      const rec = new StrategyRecorder({ startMs: 0, durationMs: 10_000, drainMs: 5000 });
+      for (let i = 0; i < 10; i++) rec.onArrival(request(`r${i}`, i * 1000), i * 1000);
+      for (let i = 0; i < 8; i++) rec.onLogicalEnd(request(`r${i}`, i * 1000), ok(1), i * 1000 + 500);
+      rec.end(15_000);
+      const s = rec.summary();
+      expect(s.requests).toMatchObject({ offered: 10, completed: 8, unfinished: 2 });
+      expect(s.successRate).toBe(0.8);
+      expect(s.results.success + s.requests.unfinished).toBe(s.requests.offered);
+    });
+
+    it('ignores what is reported after the run ended: those requests stay unfinished', () => {
+      const rec = new StrategyRecorder({ startMs: 0, durationMs: 2000, drainMs: 1000 });
+      rec.onArrival(request('a', 0), 0);
+      rec.end(3000);
+      // The runner aborts open requests after the end; the strategy may still report them as failed.
+      rec.onLogicalEnd(request('a', 0), failed('strategy_error', 0), 3000);
+      const s = rec.summary();
+      expect(s.requests).toMatchObject({ offered: 1, completed: 0, unfinished: 1 });
+      expect(s.results.strategy_error).toBe(0);
+      expect(s.successRate).toBe(0);
+    });
+
+    it('divides goodput by the elapsed time, drain included, and keeps every drain second in the series', () => {
+      const rec = new StrategyRecorder({ startMs: 0, durationMs: 10_000, drainMs: 30_000 });
+      for (let i = 0; i < 10; i++) rec.onArrival(request(`r${i}`, i * 1000), i * 1000);
+      // Answers arrive late: the last one 19.5 s in, well into the drain.
+      for (let i = 0; i < 10; i++) rec.onLogicalEnd(request(`r${i}`, i * 1000), ok(1), i * 1000 + 10_500);
+      rec.end(40_000);
+      const s = rec.summary();
+      expect(s.elapsedMs).toBe(19_500);
+      expect(s.goodputPerSec).toBeCloseTo(10 / 19.5, 10);
+      // One slot per second up to the last answer: nothing folded into the duration's last second.
+      expect(s.series.seconds).toBe(20);
+      expect(s.series.succeeded).toEqual([...new Array(10).fill(0), ...new Array(10).fill(1)]);
+    });
+
+    it('runs to the end of the drain when requests were left open', () => {
+      const rec = new StrategyRecorder({ startMs: 0, durationMs: 10_000, drainMs: 5000 });
+      rec.onArrival(request('stuck', 9000), 9000);
+      rec.end(15_000);
+      const s = rec.summary();
+      expect(s.elapsedMs).toBe(15_000);
+      expect(s.series.seconds).toBe(15);
+    });
+
+    it('keeps failure latency apart from success latency', () => {
+      const rec = new StrategyRecorder({ startMs: 0, durationMs: 10_000 });
+      drive(rec, request('slow-ok', 0), [[response(200), 0, 2000]], ok(1));
+      drive(rec, request('fast-fail', 0), [], failed('breaker_open', 0), 1);
+      const s = rec.summary();
+      expect(s.successLatencyMs).toMatchObject({ count: 1, p50: expect.closeTo(2000, -1) });
+      expect(s.failureLatencyMs).toMatchObject({ count: 1, p50: expect.closeTo(1, 0) });
     });
 
     it('tracks requests still in flight when the summary is taken', () => {
@@ -323,10 +379,13 @@ describe('StrategyRecorder', () => {
       return rec;
     }
 
-    it('is the time from the window end until success stays above the threshold (7 s → 7000 ms)', () => {
+    it('is the time from the window end until success is back at the baseline for the hold (7 s → 7000 ms)', () => {
       const rec = runWithBadSeconds(5, 17);
-      const [recovery] = rec.summary([{ name: 'outage', startMs: 5000, endMs: 10_000 }]).recovery;
-      expect(recovery).toEqual({ name: 'outage', startMs: 5000, endMs: 10_000, recoveryMs: 7000 });
+      const summary = rec.summary([{ name: 'outage', startMs: 5000, endMs: 10_000 }]);
+      expect(summary.recovery).toEqual([
+        { name: 'outage', startMs: 5000, endMs: 10_000, recoveryMs: 7000, baselineSuccessRate: 1 },
+      ]);
+      expect(summary.recoveryRule).toEqual({ marginFraction: 0.05, holdMs: 10_000 });
     });
 
     it('is 0 when success is already back when the window ends', () => {
@@ -339,10 +398,19 @@ describe('StrategyRecorder', () => {
       expect(rec.summary([{ name: 'w', startMs: 5000, endMs: 10_000 }]).recovery[0]!.recoveryMs).toBeNull();
     });
 
-    it('honours a custom threshold', () => {
-      // Second 12 has 1 failure in 10 (90 % success): recovered at 0.85, not at the default 0.95.
-      const rec = new StrategyRecorder({ startMs: 0, durationMs: 20_000, recoverySuccessThreshold: 0.85 });
-      const strict = new StrategyRecorder({ startMs: 0, durationMs: 20_000 });
+    it('honours a custom margin and hold', () => {
+      // Second 12 has 1 failure in 10 (90 % success): within a 15-point margin of 100 %, not within 5.
+      const hold = 3000;
+      const rec = new StrategyRecorder({
+        startMs: 0,
+        durationMs: 20_000,
+        recovery: { marginFraction: 0.15, holdMs: hold },
+      });
+      const strict = new StrategyRecorder({
+        startMs: 0,
+        durationMs: 20_000,
+        recovery: { marginFraction: 0.05, holdMs: hold },
+      });
       for (const r of [rec, strict]) {
         for (let s = 0; s < 20; s++) {
           for (let i = 0; i < 10; i++) {
@@ -372,10 +440,10 @@ describe('StrategyRecorder', () => {
       const { byUser, byFeature, byModel } = rec.summary().breakdowns;
       expect(byUser.u1).toMatchObject({ requests: 2, successes: 1, successRate: 0.5 });
       expect(byUser['(none)']).toMatchObject({ requests: 1, successes: 1 });
-      expect(byFeature.translate).toMatchObject({ requests: 1, successes: 0, successRate: 0 });
-      expect(byFeature.translate!.p95Ms).toBeCloseTo(300, -1);
+      // Latency per slice is of successful requests, like the verdict table's: none here.
+      expect(byFeature.translate).toEqual({ requests: 1, successes: 0, successRate: 0, p95Ms: null });
       expect(byModel).toEqual({
-        [MODEL]: { requests: 2, successes: 1, successRate: 0.5, p95Ms: expect.closeTo(300, -1) },
+        [MODEL]: { requests: 2, successes: 1, successRate: 0.5, p95Ms: expect.closeTo(100, -1) },
         'gpt-4o': { requests: 1, successes: 1, successRate: 1, p95Ms: expect.closeTo(200, -1) },
       });
     });
@@ -405,8 +473,10 @@ describe('StrategyRecorder', () => {
 
   describe('options', () => {
     it.each([
-      ['a threshold above 1', { recoverySuccessThreshold: 1.5 }],
-      ['a zero threshold', { recoverySuccessThreshold: 0 }],
+      ['a recovery margin of 1 or more', { recovery: { marginFraction: 1, holdMs: 1000 } }],
+      ['a negative recovery margin', { recovery: { marginFraction: -0.1, holdMs: 1000 } }],
+      ['a zero recovery hold', { recovery: { marginFraction: 0.05, holdMs: 0 } }],
+      ['a negative drain', { drainMs: -1 }],
       ['a negative price', { pricePer1kTokens: -1 }],
     ])('rejects %s', (_name, extra) => {
       expect(() => new StrategyRecorder({ startMs: 0, durationMs: 1000, ...extra })).toThrow(

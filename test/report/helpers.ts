@@ -88,7 +88,7 @@ export function syntheticResult(options: { strategies: number; seconds: number; 
     syntheticStrategy(`strategy-${i}`, options.seconds, rng.fork(`s${i}`), faultWindows),
   );
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     scenario: { name: 'synthetic', description: 'hand-built for size tests', hash: 'f'.repeat(64) },
     seed: options.seed ?? 'synthetic',
     mode: 'sim',
@@ -138,9 +138,11 @@ function syntheticStrategy(
   const summary: StrategySummary = {
     startMs: 0,
     durationMs: seconds * 1000,
+    elapsedMs: seconds * 1000,
     requests: {
       offered: 33 * seconds,
       completed: 33 * seconds,
+      unfinished: 0,
       inFlightAtEnd: 0,
       lateArrivals: 0,
       maxArrivalLagMs: 0,
@@ -172,6 +174,7 @@ function syntheticStrategy(
     },
     latencyMs: latency,
     successLatencyMs: latency,
+    failureLatencyMs: latency,
     uncorrectedLatencyMs: latency,
     serviceTimeMs: latency,
     limiterWaitMs: latency,
@@ -181,7 +184,8 @@ function syntheticStrategy(
     })),
     tokens: { billed: 1000, abandonedBilled: 0, duplicateBilledAttempts: 0 },
     cost: { pricePer1kTokens: 0.002, total: rng.uniform(1, 10), abandoned: 0 },
-    recovery: windows.map((w) => ({ ...w, recoveryMs: rng.int(60_000) })),
+    recovery: windows.map((w) => ({ ...w, recoveryMs: rng.int(60_000), baselineSuccessRate: 1 })),
+    recoveryRule: { marginFraction: 0.05, holdMs: 10_000 },
     events: { retries: 0, fallbacks: 0, breakerTransitions: 0, breakerOpened: 0, rejectedBy: {}, shedBy: {} },
     perSecond: {
       successRate: Array.from({ length: seconds }, () => (rng.chance(0.02) ? null : rng.next())),

@@ -5,6 +5,7 @@ import {
   renderCompareMarkdown,
   renderMarkdown,
   type ThresholdResult,
+  verdictTable,
 } from '../../src/report/index.ts';
 import type { RunResult } from '../../src/runner/result.ts';
 import { smallRun, syntheticResult } from './helpers.ts';
@@ -79,7 +80,8 @@ describe('renderMarkdown', () => {
     const row = renderMarkdown(r)
       .split('\n')
       .find((l) => l.startsWith('| a\\|b |'))!;
-    expect(row.split(/(?<!\\)\|/).length - 2).toBe(10);
+    // Strategy, rank, then every verdict column shown.
+    expect(row.split(/(?<!\\)\|/).length - 2).toBe(2 + verdictTable(r).columns.length);
   });
 });
 

@@ -149,7 +149,8 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
   try {
     for (const l of loaded) {
       if (ac.signal.aborted) break;
-      const progress = opts.quiet ? undefined : new ProgressLine(l.name);
+      const mode = opts.mode ?? l.scenario.mode ?? 'sim';
+      const progress = opts.quiet ? undefined : new ProgressLine(l.name, mode as 'sim' | 'live');
       // A target's services log beside the report, so its folder is chosen before the run.
       const logDir = l.scenario.target ? reportDir(opts.out, l.name, new Date().toISOString()) : undefined;
       const run = await runScenario(l, {
@@ -260,34 +261,52 @@ function reportDir(out: string, name: string, startedAt: string): string {
 
 /**
  * Progress on stderr: a redrawn bar on a terminal, a plain line every few seconds otherwise (CI logs).
- * Wall-clock reads are fine here: this is presentation, not simulation.
+ * Wall-clock reads are fine here: this is presentation, not simulation. Once done, late updates (a
+ * worker thread's last message) are dropped, so no stale bar is drawn after the table and `report:` line.
  */
-class ProgressLine {
-  private readonly tty = process.stderr.isTTY === true;
-  private lastMs = 0;
+export class ProgressLine {
+  private readonly tty: boolean;
+  private lastMs: number;
   private readonly everyMs: number;
   private readonly name: string;
+  private readonly mode: 'sim' | 'live';
+  private readonly write: (text: string) => void;
   private drawn = false;
-  constructor(name: string) {
+  private closed = false;
+  constructor(
+    name: string,
+    mode: 'sim' | 'live',
+    out: { isTTY?: boolean; write(text: string): unknown } = process.stderr,
+  ) {
     this.name = name;
+    this.mode = mode;
+    this.tty = out.isTTY === true;
+    this.write = (text) => void out.write(text);
     this.everyMs = this.tty ? 100 : 3000;
+    // A plain line only after the first interval: a short run prints none (quiet CI logs).
+    this.lastMs = this.tty ? Number.NEGATIVE_INFINITY : performance.now();
   }
   update(p: Progress, seedIndex: number, seedCount: number): void {
+    if (this.closed) return;
     const now = performance.now();
     if (now - this.lastMs < this.everyMs) return;
     this.lastMs = now;
     const frac = p.durationMs > 0 ? Math.min(1, p.simulatedMs / p.durationMs) : 1;
     const success = p.completed > 0 ? `${((p.succeeded / p.completed) * 100).toFixed(1)}%` : '–';
     const seed = seedCount > 1 ? ` seed ${seedIndex + 1}/${seedCount}` : '';
-    const text = `${this.name}${seed} ${p.strategy}: ${formatGoDuration(Math.round(p.simulatedMs / 1000) * 1000)}/${formatGoDuration(p.durationMs)} simulated, ${p.offered} requests, ${success} success`;
+    // Live runs take wall time: "simulated" would be untrue there.
+    const clock = this.mode === 'live' ? 'elapsed' : 'simulated';
+    const text = `${this.name}${seed} ${p.strategy}: ${formatGoDuration(Math.round(p.simulatedMs / 1000) * 1000)}/${formatGoDuration(p.durationMs)} ${clock}, ${p.offered} requests, ${success} success`;
     if (this.tty) {
       const width = 20;
       const filled = Math.round(frac * width);
-      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`);
+      this.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`);
       this.drawn = true;
-    } else process.stderr.write(`squall: ${text}\n`);
+    } else this.write(`squall: ${text}\n`);
   }
   done(): void {
-    if (this.drawn) process.stderr.write('\r\x1b[K');
+    this.closed = true;
+    if (this.drawn) this.write('\r\x1b[K');
+    this.drawn = false;
   }
 }
