@@ -114,7 +114,7 @@ describe('squall export locust: the locustfile', () => {
       expect(files.length).toBeGreaterThan(20);
       expect(compilePython(files)).toBe('');
     },
-    60_000,
+    120_000,
   );
 
   it('the header names the run commands, what is exact, what is approximated and every threshold', () => {
@@ -212,7 +212,7 @@ describe('squall export locust: the locustfile', () => {
     expect(bad.stderr).toContain('no strategy is named "nope"');
     expect(bad.stderr).toContain('hint: strategies: sdk-defaults, no-retries');
     expect(bad.stderr).not.toMatch(/\n\s+at /);
-  }, 30_000);
+  }, 120_000);
 
   it('constants are written as Python literals', () => {
     expect(py({ a: true, b: false, c: null, d: [1, 'x"y'], e: undefined })).toBe(
@@ -272,7 +272,7 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     for (const headers of RETRY_AFTER) calls.push({ file, fn: 'retry_after', headers, nowMs });
     for (const backoff of BACKOFFS) calls.push({ file, fn: 'delays', backoff, n: 6 });
     answers = callRuntime(calls);
-  }, 60_000);
+  }, 120_000);
 
   it.each(KINDS)(
     '%s arrivals: the same times and request ids as squall, dealt round-robin to 3 dispatchers',
