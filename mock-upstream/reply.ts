@@ -27,6 +27,8 @@ export interface BuildContext {
 export interface BodyExtras {
   encodingFormat?: 'float' | 'base64';
   dimensions?: number;
+  /** Embeddings' inputs, one vector each (wire/content.ts embeddingOf). */
+  embeddingInputs?: ReadonlyArray<string | readonly number[]>;
   instructions?: string;
 }
 
@@ -51,26 +53,34 @@ export function replyForDecision(
   // The two 429s built from the limiter's state; every other error body comes from the kind's row.
   switch (outcome) {
     case '429': {
-      const snap = d.rateLimit;
       const byTokens = d.limitedBy === 'tokens';
+      const retryAfterMs = d.retryAfterMs ?? 1000;
+      // An injected 429 (no limiter numbers) presents its bucket as spent, in the message and the
+      // x-ratelimit-* headers alike: remaining 0 until its retry-after, Used = Limit.
+      const shown = d.limit ? d : { ...d, rateLimit: spentSnapshot(d.rateLimit, byTokens, retryAfterMs) };
+      const snap = shown.rateLimit;
       const e = wire.errorResponse(byTokens ? 'rate_limit_tokens' : 'rate_limit_requests', {
         requestId: ctx.requestId,
         fieldsOnly: ctx.lite === true,
         model: a.model,
-        retryAfterMs: d.retryAfterMs ?? 1000,
+        retryAfterMs,
         limit: d.limit?.limit ?? (byTokens ? snap.limitTokens : snap.limitRequests),
-        used: d.limit?.used ?? (byTokens ? snap.limitTokens - snap.remainingTokens : snap.limitRequests),
+        used: d.limit?.used ?? (byTokens ? snap.limitTokens : snap.limitRequests),
         requested: d.limit?.requested ?? (byTokens ? a.promptTokens + a.maxTokens : 1),
       });
-      return errorReply(ctx, d, e);
+      return errorReply(ctx, shown, e);
     }
     case 'request_too_large': {
+      const limit = d.limit?.limit ?? d.rateLimit.limitTokens;
+      // An injected one on a request that would fit states the smallest size that would not: the message
+      // never claims a request under its own limit is too large.
+      const requested = d.limit?.requested ?? Math.max(a.promptTokens + a.maxTokens, limit + 1);
       const e = wire.errorResponse('request_too_large', {
         requestId: ctx.requestId,
         fieldsOnly: ctx.lite === true,
         model: a.model,
-        limit: d.limit?.limit ?? d.rateLimit.limitTokens,
-        requested: d.limit?.requested ?? a.promptTokens + a.maxTokens,
+        limit,
+        requested,
       });
       return errorReply(ctx, d, e);
     }
@@ -102,7 +112,9 @@ export function replyForDecision(
   const finishReason = d.completionTokens >= a.maxTokens ? 'length' : 'stop';
   if (a.endpoint === 'embeddings') {
     const dims = extras.dimensions ?? 1536;
-    const vectors = Array.from({ length: a.inputCount }, () => wire.synthEmbedding(content, dims));
+    // A function of (model, input, dimensions), not of the seed or the draw: same text, same vector.
+    const inputs = extras.embeddingInputs ?? Array.from({ length: a.inputCount }, (_, i) => `#${i}`);
+    const vectors = inputs.map((input) => wire.embeddingOf(a.model, input, dims));
     const body = wire.embeddingsBody({
       model: a.model,
       vectors,
@@ -319,6 +331,13 @@ function errorReply(ctx: BuildContext, d: Decision, e: wire.WireErrorResponse): 
   );
   if (ctx.lite && e.fields && reply.kind === 'response') reply.error = e.fields;
   return reply;
+}
+
+/** The limiter's snapshot with one bucket spent until `resetMs` (an injected 429's headers). */
+function spentSnapshot(r: Decision['rateLimit'], tokens: boolean, resetMs: number): Decision['rateLimit'] {
+  return tokens
+    ? { ...r, remainingTokens: 0, resetTokensMs: Math.max(r.resetTokensMs, resetMs) }
+    : { ...r, remainingRequests: 0, resetRequestsMs: Math.max(r.resetRequestsMs, resetMs) };
 }
 
 /** Wait before the status line: the upstream's own time (processing-ms says it) plus the network's. */

@@ -57,8 +57,8 @@ export class Upstream {
     this.ids = new Rng(config.seed).fork('ids');
     this.content = new Rng(config.seed).fork('content');
     if (config.tokenCounter === 'tokenizer') wire.loadTokenizer();
-    // Fixed, so bodies are byte-identical across runs of the same seed.
-    this.createdSec = 1_767_225_600;
+    // Models' own `created`: fixed, like a real model's release date.
+    this.createdSec = wire.VIRTUAL_EPOCH_SEC;
   }
 
   get journal() {
@@ -112,7 +112,7 @@ export class Upstream {
     const ctx: BuildContext = {
       requestId,
       nowMs,
-      createdSec: this.createdSec + Math.floor(nowMs / 1000),
+      createdSec: wire.createdSecAt(nowMs),
       config: this.config,
       content: this.content,
     };
@@ -212,7 +212,7 @@ export class Upstream {
     const ctx: BuildContext = {
       requestId,
       nowMs,
-      createdSec: this.createdSec + Math.floor(nowMs / 1000),
+      createdSec: wire.createdSecAt(nowMs),
       config: this.config,
       lite: true,
     };
@@ -441,5 +441,6 @@ function parseBody(
     inputCount: v.inputCount,
     encodingFormat: v.encodingFormat,
     dimensions: v.dimensions,
+    embeddingInputs: v.items,
   };
 }

@@ -1,4 +1,4 @@
-import type { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/sim/rng.ts';
 
 /**
  * Synthetic completion text. Each piece stands for one token (a word with its leading space, or a
@@ -67,6 +67,17 @@ export function synthEmbedding(rng: Rng, dims: number): number[] {
   }
   const norm = Math.sqrt(sumSq) || 1;
   return v.map((x) => x / norm);
+}
+
+/**
+ * The embedding of one input: a function of (model, input, dimensions) only, as a real model's is. The
+ * same text gives the same vector on every call, in every run and through either encoding; different
+ * texts give unrelated ones (cosine near 0 at these sizes). Like text-embedding-3's shortened vectors, a
+ * smaller `dimensions` is the full vector's first components, renormalised to unit length.
+ */
+export function embeddingOf(model: string, input: string | readonly number[], dims: number): number[] {
+  const key = typeof input === 'string' ? `s:${input}` : `t:${input.join(',')}`;
+  return synthEmbedding(Rng.keyed('squall-embeddings', `${model}\u0000${key}`), dims);
 }
 
 /**

@@ -41,6 +41,8 @@ export interface EmbeddingsRequest {
   input: EmbeddingInput;
   /** How many vectors the answer holds (1 for a single string or a single token array). */
   inputCount: number;
+  /** The inputs one by one, a vector each (the answer's vectors are a function of these). */
+  items: Array<string | number[]>;
   /** The vectors' size: what the request asked for, or the model's own. */
   dimensions: number;
   encodingFormat: EncodingFormat;
@@ -176,6 +178,10 @@ export function parseEmbeddingsRequest(
     value: {
       model: model.value,
       ...input.value,
+      items:
+        input.value.inputCount === 1
+          ? [input.value.input as string | number[]]
+          : (input.value.input as Array<string | number[]>),
       dimensions: dimensions.value,
       encodingFormat: format,
       promptTokens: tokens.value,

@@ -72,3 +72,23 @@ function computeFingerprint(model: string): string {
   const bits40 = Math.floor(hashUniform('squall:system_fingerprint', model) * 2 ** 40);
   return `fp_${bits40.toString(16).padStart(10, '0')}`;
 }
+
+/**
+ * The calendar of simulated time: a virtual clock counts from 0, and t = 0 is this instant
+ * (2026-01-01T00:00:00Z), so bodies made in simulation carry plausible dates that repeat run after run.
+ */
+export const VIRTUAL_EPOCH_SEC = 1_767_225_600;
+/**
+ * A clock reading at or after this is wall-clock time (epoch ms: Sep 2001 onwards); a smaller one is a
+ * virtual clock's. No simulation runs for 31 years, and no real clock reads 1970.
+ */
+const WALL_CLOCK_FROM_MS = 1e12;
+
+/**
+ * `created` / `created_at` for an answer made at clock time `nowMs`: real epoch seconds on a wall clock,
+ * the virtual epoch plus elapsed seconds on a virtual one.
+ */
+export function createdSecAt(nowMs: number): number {
+  const sec = Math.floor(nowMs / 1000);
+  return nowMs >= WALL_CLOCK_FROM_MS ? sec : VIRTUAL_EPOCH_SEC + sec;
+}

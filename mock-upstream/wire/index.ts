@@ -11,7 +11,7 @@ export {
   SSE_DONE,
   streamErrorEvent,
 } from './chat.ts';
-export { synthEmbedding, synthText, synthTokens, TokenPool } from './content.ts';
+export { embeddingOf, synthEmbedding, synthText, synthTokens, TokenPool } from './content.ts';
 export {
   type EmbeddingInput,
   type EmbeddingsBodyOptions,
@@ -41,7 +41,15 @@ export {
   retryAfterHeaders,
   SSE_CONTENT_TYPE,
 } from './headers.ts';
-export { chatCompletionId, messageItemId, requestId, responseId, systemFingerprint } from './ids.ts';
+export {
+  chatCompletionId,
+  createdSecAt,
+  messageItemId,
+  requestId,
+  responseId,
+  systemFingerprint,
+  VIRTUAL_EPOCH_SEC,
+} from './ids.ts';
 export { modelBody, modelsListBody } from './models.ts';
 export type { ParseFailure, ParseResult } from './parse.ts';
 export {

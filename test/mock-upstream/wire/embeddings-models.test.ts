@@ -10,16 +10,17 @@ import { Rng } from '../../../src/sim/rng.ts';
 
 describe('parseEmbeddingsRequest', () => {
   it.each([
-    ['one string', { input: 'hello' }, 1, 2],
-    ['strings', { input: ['a', 'b', 'c'] }, 3, 3],
-    ['one token array', { input: [1, 2, 3] }, 1, 3],
-    ['token arrays', { input: [[1, 2], [3]] }, 2, 3],
-  ])('reads %s as %d inputs', (_name, body, inputCount, promptTokens) => {
+    ['one string', { input: 'hello' }, 1, 2, ['hello']],
+    ['strings', { input: ['a', 'b', 'c'] }, 3, 3, ['a', 'b', 'c']],
+    ['one token array', { input: [1, 2, 3] }, 1, 3, [[1, 2, 3]]],
+    ['token arrays', { input: [[1, 2], [3]] }, 2, 3, [[1, 2], [3]]],
+  ])('reads %s as %d inputs', (_name, body, inputCount, promptTokens, items) => {
     const r = parseEmbeddingsRequest(JSON.stringify({ model: 'text-embedding-3-small', ...body }));
     expect(r.ok && r.value).toEqual({
       model: 'text-embedding-3-small',
       input: body.input,
       inputCount,
+      items,
       // The model's own size when the request does not ask for one.
       dimensions: 1536,
       encodingFormat: 'float',
