@@ -3,7 +3,8 @@ import type { AttemptOutcome, LogicalOutcome } from '../strategies/types.ts';
 /**
  * Why a logical request failed, in the words a chart legend uses. Status families and fault kinds
  * come from the last attempt; the three that never reached the upstream (breaker, shedding, deadline)
- * come from the strategy's own verdict, because their last attempt (if any) is not why they failed.
+ * come from the strategy's own verdict, because their last attempt (if any) is not why they failed; 'app'
+ * is the calling application's own verdict (no worker free, its own timeout towards its caller).
  */
 export const FAILURE_CLASSES = [
   '429',
@@ -15,6 +16,7 @@ export const FAILURE_CLASSES = [
   'breaker_open',
   'shed',
   'deadline',
+  'app',
   'other',
 ] as const;
 
@@ -30,6 +32,9 @@ export function failureClassOf(outcome: LogicalOutcome): FailureClass | null {
       return 'shed';
     case 'deadline_exceeded':
       return 'deadline';
+    case 'client_saturated':
+    case 'client_timeout':
+      return 'app';
     default:
       return outcome.last === undefined ? 'other' : attemptFailureClass(outcome.last);
   }

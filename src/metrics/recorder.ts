@@ -8,6 +8,7 @@ import {
   type StrategyEvent,
 } from '../strategies/types.ts';
 import { Breakdown, type BreakdownRow, DEFAULT_MAX_BREAKDOWN_KEYS, OTHER_KEY } from './breakdown.ts';
+import type { ClientSummary, OtherTrafficSummary } from './client-metrics.ts';
 import { attemptKindOf, FAILURE_CLASSES, type FailureClass, failureClassOf } from './failure-class.ts';
 import { Histogram, type HistogramJSON } from './histogram.ts';
 import {
@@ -163,6 +164,10 @@ export interface StrategySummary {
     byFeature: Record<string, BreakdownRow>;
     byModel: Record<string, BreakdownRow>;
   };
+  /** The calling application's own resources (run-strategy fills it when the scenario has `client:`). */
+  client?: ClientSummary;
+  /** Its requests that never call the LLM: the blast radius (when `client.other_traffic` is set). */
+  otherTraffic?: OtherTrafficSummary;
 }
 
 /** What the recorder holds per in-flight logical request (and nothing after it ends). */

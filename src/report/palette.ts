@@ -32,6 +32,7 @@ export const FAILURE_CLASS_STYLE: Record<FailureClass, { label: string; color: s
   breaker_open: { label: 'breaker fast-fail', color: '#1f77b4' },
   shed: { label: 'shed', color: '#17becf' },
   deadline: { label: 'deadline', color: '#bcbd22' },
+  app: { label: 'app: no worker / own timeout', color: '#393b79' },
   other: { label: 'other', color: '#a0a0a0' },
 };
 

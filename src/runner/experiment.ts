@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { UpstreamModel } from '../../mock-upstream/model/model.ts';
 import type { UpstreamConfig } from '../../mock-upstream/types.ts';
+import type { ClientConfig } from '../client/types.ts';
 import { SquallError } from '../errors.ts';
 import { type AlertRule, ARTICLE_ALERT_RULES, evaluateAlerts } from '../metrics/alerts.ts';
 import type { FaultWindow } from '../metrics/recovery.ts';
@@ -59,6 +60,8 @@ export interface Plan {
   }>;
   alertRules?: AlertRule[];
   pricePer1kTokens?: number;
+  /** The calling application; each strategy gets its own copy (src/client/). */
+  client?: ClientConfig;
   reproduce: string;
   /** 'sim' (default): virtual time; 'live': HTTP on loopback in wall time. */
   mode?: 'sim' | 'live';
@@ -148,6 +151,7 @@ function runSettings(plan: Plan, faultWindows: FaultWindow[]): RunSettings {
     requestDeadlineMs: plan.requestDeadlineMs,
     faultWindows,
     ...(plan.pricePer1kTokens !== undefined ? { pricePer1kTokens: plan.pricePer1kTokens } : {}),
+    ...(plan.client ? { client: plan.client } : {}),
     ...(plan.upstreamURL !== undefined ? { upstreamURL: plan.upstreamURL } : {}),
   };
 }

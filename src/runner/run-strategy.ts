@@ -3,6 +3,8 @@ import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
 import { BILLED_OUTCOMES } from '../../mock-upstream/model/fault-kinds.ts';
 import type { Decision, ParsedAttempt, UpstreamConfig } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
+import { Client, refusedAttempt, refusedFetch } from '../client/index.ts';
+import type { ClientConfig } from '../client/types.ts';
 import { Histogram } from '../metrics/histogram.ts';
 import { StrategyRecorder, type StrategySummary } from '../metrics/recorder.ts';
 import type { FaultWindow } from '../metrics/recovery.ts';
@@ -42,6 +44,8 @@ export interface StrategyRunInput {
   requestDeadlineMs: number;
   faultWindows: FaultWindow[];
   pricePer1kTokens?: number;
+  /** The calling application (src/client/), a fresh copy for this strategy; absent: none, as before. */
+  client?: ClientConfig;
   /** Live only: an upstream already running (`--upstream`) instead of a mock of this run's own. */
   upstreamURL?: string;
   /** Stops the run early (Ctrl-C); the summary is then marked partial. */
@@ -62,6 +66,7 @@ export type RunSettings = Pick<
   | 'faultWindows'
   | 'pricePer1kTokens'
   | 'upstreamURL'
+  | 'client'
 >;
 
 export interface Progress {
@@ -178,6 +183,9 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     ...(input.pricePer1kTokens !== undefined ? { pricePer1kTokens: input.pricePer1kTokens } : {}),
   });
   const rng = new Rng(input.seed).fork(`strategy:${input.strategy.name}`);
+  const client = input.client
+    ? new Client(input.client, { clock, seed: input.seed, originMs, durationMs: input.durationMs })
+    : undefined;
   const strategyErrors: string[] = [];
   // How late each arrival was handed to the strategy (live mode: the driver's own scheduling lag).
   const lag = new Histogram();
@@ -203,11 +211,16 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
 
   /** squall's own transport, counted: one for the run (the request and attempt come with each call). */
   const send: SendAttempt = async (r, options) => {
+    // The app's worker (async sleeps) and connection for the attempt; no await at all without them.
+    const gate = client?.gatesAttempts ? await client.attempt(r.id, options.signal) : undefined;
+    if (gate && 'refused' in gate) return refusedAttempt(gate, r.model);
     const key = `${r.id}#${options.attemptNumber}`;
     const startedMs = clock.now();
     recorder.onAttemptStart(r.id, startedMs);
     const outcome = await directSend(r, options);
-    recorder.onAttemptEnd(r.id, outcome, startedMs, clock.now(), takeBilled(key), isAbandoned(outcome));
+    gate?.release();
+    const abandoned = isAbandoned(outcome) || (client?.attemptAbandoned(r.id) ?? false);
+    recorder.onAttemptEnd(r.id, outcome, startedMs, clock.now(), takeBilled(key), abandoned);
     return outcome;
   };
 
@@ -215,6 +228,10 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   const contextFor = (req: LogicalRequest): StrategyContext => {
     let n = 0;
     const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
+      const gate = client?.gatesAttempts
+        ? await client.attempt(req.id, init?.signal ?? undefined)
+        : undefined;
+      if (gate && 'refused' in gate) throw refusedFetch(gate, init?.signal);
       const key = `${req.id}#${n++}`;
       const headers = withAttemptKey(init?.headers, key);
       const startedMs = clock.now();
@@ -238,15 +255,20 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
           },
           model: req.model,
         };
-        recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), false);
+        const abandoned = client?.attemptAbandoned(req.id) ?? false;
+        recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), abandoned);
         return res;
       } catch (e) {
         const aborted = init?.signal?.aborted === true;
         const outcome: AttemptOutcome = aborted
           ? { kind: 'network', error: 'timeout', message: 'client timeout', model: req.model }
           : networkOutcome(e, req.model);
-        recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), aborted);
+        const abandoned = aborted || (client?.attemptAbandoned(req.id) ?? false);
+        recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), abandoned);
         throw e;
+      } finally {
+        // When the answer's head is in: a streamed body's connection is let go early (see the README).
+        gate?.release();
       }
     }) as typeof fetch;
     return { clock, rng, emit, send, fetch: fetchFn, baseURL: env.baseURL, log };
@@ -271,33 +293,56 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
     const ac = ownedAbortController();
     inFlight.add(ac);
     let settled = false;
+    /** The user's outcome (from the strategy, or from the app: its timeout, no worker). */
     const finish = (outcome: LogicalOutcome) => {
       if (settled) return;
       settled = true;
       onDone?.();
-      inFlight.delete(ac);
-      clock.clearTimeout(deadline);
       completed++;
       if (outcome.ok) succeeded++;
       recorder.onLogicalEnd(req, outcome, clock.now());
+    };
+    /** The request's work is over: the same instant as `finish`, unless the app's timeout came first. */
+    const end = () => {
+      if (!inFlight.delete(ac)) return;
+      clock.clearTimeout(deadline);
+      client?.done(req.id);
     };
     // The driver's deadline: abort the strategy, and record the request as failed even if it ignores us.
     const deadline = clock.setTimeout(() => {
       abortOwned(ac, new Error('driver deadline'));
       finish({ ok: false, result: 'deadline_exceeded', attempts: 0 });
+      end();
     }, input.requestDeadlineMs);
-    let call: Promise<LogicalOutcome>;
-    try {
-      call = input.strategy.call(req, contextFor(req), ac.signal);
-    } catch (e) {
-      call = Promise.reject(e);
-    }
-    call.then(finish, (e: unknown) => {
-      log(
-        `strategy "${input.strategy.name}" threw on ${req.id}: ${e instanceof Error ? e.message : String(e)}`,
+    const start = () => {
+      let call: Promise<LogicalOutcome>;
+      try {
+        call = input.strategy.call(req, contextFor(req), ac.signal);
+      } catch (e) {
+        call = Promise.reject(e);
+      }
+      call.then(
+        (outcome) => {
+          finish(outcome);
+          end();
+        },
+        (e: unknown) => {
+          log(
+            `strategy "${input.strategy.name}" threw on ${req.id}: ${e instanceof Error ? e.message : String(e)}`,
+          );
+          finish({ ok: false, result: 'strategy_error', attempts: 0 });
+          end();
+        },
       );
-      finish({ ok: false, result: 'strategy_error', attempts: 0 });
-    });
+    };
+    if (!client) start();
+    else
+      client.request(req, {
+        run: start,
+        fail: finish,
+        abort: () => abortOwned(ac, new Error('client saturated')),
+        dropped: end,
+      });
   };
 
   const scheduleArrivals = () => {
@@ -370,15 +415,17 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   input.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     scheduleArrivals();
+    client?.start();
     clock.setTimeout(sample, Math.max(0, originMs - clock.now()));
     const closedModel = input.traffic.kind === 'closed';
     await env.runUntil(
       originMs + input.durationMs + input.drainMs,
-      () => stopped || (!closedModel && arrivalsDone && inFlight.size === 0),
+      () => stopped || (!closedModel && arrivalsDone && inFlight.size === 0 && (client?.idle ?? true)),
     );
   } finally {
     stopped = true;
     finished = true;
+    client?.stop();
     // Requests still open now are unfinished; their aborts below must not be recorded as failures.
     recorder.end(clock.now());
     for (const ac of inFlight) abortOwned(ac, new Error('run ended'));
@@ -393,7 +440,7 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
   }));
   return {
     name: input.strategy.name,
-    summary: recorder.summary(windows),
+    summary: client ? { ...recorder.summary(windows), ...client.summary() } : recorder.summary(windows),
     partial,
     wallMs: performance.now() - wallStart,
     strategyErrors,

@@ -15,6 +15,7 @@ import type { RunResult } from '../runner/result.ts';
 import type { Progress } from '../runner/run-strategy.ts';
 import { buildStrategy } from '../strategies/build.ts';
 import { createTraffic, toTrafficSpec } from '../traffic/index.ts';
+import { toClientConfig } from './client-schema.ts';
 import { parseText, readScenarioText } from './load.ts';
 import { type Scenario, scenarioSchema } from './schema.ts';
 import { modeOf, targetOf } from './target-plan.ts';
@@ -117,6 +118,7 @@ export function toPlan(loaded: LoadedScenario, seed: string, reproduce: string):
     })),
     ...(s.alerts ? { alertRules: s.alerts.map(alertOf) } : {}),
     ...(s.price_per_1k_tokens !== undefined ? { pricePer1kTokens: s.price_per_1k_tokens } : {}),
+    ...(s.client ? { client: toClientConfig(s.client) } : {}),
     ...(s.target ? { target: targetOf(loaded)! } : {}),
     reproduce,
   };

@@ -11,6 +11,7 @@ import { checkStrategySync } from '../strategies/build.ts';
 import { checkStrategyConfig, type StrategyConfig } from '../strategies/config.ts';
 import { trafficSchema } from '../traffic/index.ts';
 import { checkClaimStrategies, claimsSchema } from './claims-schema.ts';
+import { clientSchema } from './client-schema.ts';
 import { checkTargetSection, targetKeys } from './target-schema.ts';
 import { durationMs, probability, upstreamSchema } from './upstream-schema.ts';
 
@@ -230,6 +231,7 @@ export const scenarioSchema = z
     price_per_1k_tokens: z.number().min(0).optional(),
     traffic: trafficSchema,
     upstream: upstreamSchema.optional(),
+    client: clientSchema.optional(),
     // May be left out beside a target; checkTargetSection asks for one or the other.
     strategies: z
       .array(strategyEntry)

@@ -62,6 +62,9 @@ export const LOGICAL_RESULTS = [
   'deadline_exceeded',
   'fallback_exhausted',
   'strategy_error',
+  // The calling application decided these, not the strategy (src/client/): no worker, its own deadline.
+  'client_saturated',
+  'client_timeout',
 ] as const;
 export type LogicalResultKind = (typeof LOGICAL_RESULTS)[number];
 

@@ -157,6 +157,8 @@ function syntheticStrategy(
       deadline_exceeded: 0,
       fallback_exhausted: 0,
       strategy_error: 0,
+      client_saturated: 0,
+      client_timeout: 0,
     },
     failuresByClass: Object.fromEntries(FAILURE_CLASSES.map((c) => [c, 2 * seconds])) as Record<
       FailureClass,
