@@ -16,6 +16,8 @@ export type SquallErrorCode =
   | 'ERR_SQUALL_FALLBACK_EXHAUSTED'
   | 'ERR_SQUALL_RETRIES_EXHAUSTED'
   | 'ERR_SQUALL_INVALID_METRICS'
+  /** A file squall had to write could not be (full disk, read-only or missing folder): exit 74. */
+  | 'ERR_SQUALL_IO'
   /** The service under test (a scenario's `target:`) did not start, answer its probe, or stay up. */
   | 'ERR_SQUALL_TARGET'
   | 'ERR_SQUALL_INTERNAL';

@@ -38,6 +38,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (isSquallError(e)) {
       process.stderr.write(`squall: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      if (e.code === 'ERR_SQUALL_IO') {
+        process.exitCode = EXIT.ioError;
+        return;
+      }
       process.exitCode =
         e.code === 'ERR_SQUALL_INTERNAL'
           ? EXIT.internalError

@@ -1,4 +1,12 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SquallError } from '../errors.ts';
 import type { ThresholdResult } from '../metrics/thresholds.ts';
@@ -67,12 +75,38 @@ export function renderOptions(file: ResultFile): {
   return { thresholds, seedsCI };
 }
 
-/** Writes via a temporary file and a rename, so a reader (or a Ctrl-C) never sees half a file. */
+/**
+ * Writes via a temporary file and a rename, so a reader (or a Ctrl-C) never sees half a file. A failure
+ * (full disk, read-only or missing folder) removes the temporary file and throws ERR_SQUALL_IO naming
+ * the path and the cause.
+ */
 export function writeAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // It was never created (or the folder is not there): nothing to clean up.
+    }
+    throw ioError(path, e);
+  }
+}
+
+/** ERR_SQUALL_IO for a file that could not be written: the path, the system's code and its words. */
+export function ioError(path: string, e: unknown): SquallError {
+  const err = e as NodeJS.ErrnoException;
+  const cause = err.code ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, '')}` : String(e);
+  return new SquallError('ERR_SQUALL_IO', `cannot write ${path} (${cause})`, {
+    hint:
+      err.code === 'ENOSPC' || err.code === 'EDQUOT'
+        ? 'the disk is full: free some space, or pass --out on another disk'
+        : 'check that --out is a folder you can write to',
+    cause: e,
+  });
 }
 
 /** Renders and writes the four report files into `dir`; returns the Markdown summary. */
@@ -97,7 +131,10 @@ export async function writeReportDir(
 /** GitHub renders at most 1 MiB of step summary per step; beyond that the upload fails. */
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
-/** Appends to `$GITHUB_STEP_SUMMARY` when set, never growing it past 1 MiB. Returns what happened. */
+/**
+ * Appends to `$GITHUB_STEP_SUMMARY` when set, never growing it past 1 MiB. Returns what happened; throws
+ * ERR_SQUALL_IO when the file cannot be written.
+ */
 export function appendStepSummary(
   markdown: string,
   env: NodeJS.ProcessEnv = process.env,
@@ -114,14 +151,18 @@ export function appendStepSummary(
   const bytes = Buffer.byteLength(markdown);
   const note =
     '\n\n_squall: summary truncated to fit GitHub\u2019s 1 MiB step-summary limit; see the uploaded report._\n';
-  if (bytes + 2 <= room) {
-    appendFileSync(path, `${markdown}\n\n`);
-    return 'written';
+  try {
+    if (bytes + 2 <= room) {
+      appendFileSync(path, `${markdown}\n\n`);
+      return 'written';
+    }
+    const noteBytes = Buffer.byteLength(note);
+    if (room <= noteBytes + 64) return 'skipped';
+    appendFileSync(path, truncateUtf8(markdown, room - noteBytes) + note);
+    return 'truncated';
+  } catch (e) {
+    throw ioError(path, e);
   }
-  const noteBytes = Buffer.byteLength(note);
-  if (room <= noteBytes + 64) return 'skipped';
-  appendFileSync(path, truncateUtf8(markdown, room - noteBytes) + note);
-  return 'truncated';
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {

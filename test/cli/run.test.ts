@@ -3,9 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 /** End to end, in a subprocess: exit codes, files written, the GitHub step summary. */
+// Each test here starts squall processes; on a 2-core machine shared by several test runs one start can
+// take 10 s or more. The tests wait for what the process does, never for the clock, so only this
+// generous limit depends on the machine's load.
+vi.setConfig({ testTimeout: 120_000 });
+
 const BIN = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -151,7 +156,7 @@ describe('squall run', () => {
   });
 
   it.each([
-    [['run', 'no/such/file.yaml'], /cannot read the scenario \(ENOENT\)/],
+    [['run', 'no/such/file.yaml'], /cannot read the file \(ENOENT\)/],
     [['run', join(SCENARIOS, 'ci/smoke.yaml'), '--mode', 'warp'], /--mode: expected sim or live/],
     [['run', join(SCENARIOS, 'ci/smoke.yaml'), '--seeds', '0'], /--seeds: expected a whole number/],
   ])('exits 64 with a clear message: %j', async (args, message) => {

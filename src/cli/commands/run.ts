@@ -8,11 +8,13 @@ import { SquallError } from '../../errors.ts';
 import { MIN_REQUESTS_FOR_WORKERS } from '../../runner/experiment.ts';
 import type { Progress } from '../../runner/run-strategy.ts';
 import { ScenarioValidationError } from '../../scenario/load.ts';
-import { type LoadedScenario, loadScenario, runScenario } from '../../scenario/plan.ts';
+import { checkedPlan, type LoadedScenario, loadScenario, runScenario } from '../../scenario/plan.ts';
 import { MAX_SEEDS as MAX_SEEDS_CLI } from '../../scenario/schema.ts';
 import { formatGoDuration } from '../../util/duration.ts';
 import { EXIT } from '../exit-codes.ts';
-import { appendStepSummary, loadRenderers, renderOptions, writeReportDir } from '../reports.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { appendStepSummary, loadRenderers, renderOptions } from '../reports.ts';
+import { saveReport } from '../save-report.ts';
 
 export interface RunCommandOptions {
   out: string;
@@ -68,7 +70,8 @@ export function registerRun(program: Command): void {
       'after',
       `
 Exit codes: 0 every threshold passed; 99 a threshold failed; 64 invalid scenario or input;
-70 internal error; 130 interrupted (Ctrl-C: a partial result, marked as such, is still written).
+70 internal error; 74 a report could not be written (the result goes to the temp folder instead);
+130 interrupted (Ctrl-C: a partial result, marked as such, is still written).
 
 Examples:
   $ squall run scenarios/incidents/2024-12-11-full-outage.yaml
@@ -122,7 +125,13 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
   let invalid = 0;
   for (const file of files) {
     try {
-      loaded.push(loadScenario(file));
+      const l = loadScenario(file);
+      // The run's own checks (e.g. the request cap), so nothing runs while a later file would fail them.
+      checkedPlan(l, {
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(seeds !== undefined ? { seeds } : {}),
+      });
+      loaded.push(l);
     } catch (e) {
       if (!(e instanceof SquallError)) throw e;
       invalid++;
@@ -137,18 +146,14 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
     );
     return EXIT.invalidInput;
   }
-  const ac = new AbortController();
-  const onSigint = () => {
-    if (ac.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nsquall: interrupted; writing a partial result (Ctrl-C again to quit at once)\n');
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const ac = onInterrupt();
   const renderers = await loadRenderers();
   let failed = 0;
+  let unsaved = 0;
   try {
     for (const l of loaded) {
-      if (ac.signal.aborted) break;
+      // A Ctrl-C before the first scenario ran still leaves its (empty, partial) result.
+      if (ac.signal.aborted && l !== loaded[0]) break;
       const mode = opts.mode ?? l.scenario.mode ?? 'sim';
       const progress = opts.quiet ? undefined : new ProgressLine(l.name, mode as 'sim' | 'live');
       // A target's services log beside the report, so its folder is chosen before the run.
@@ -166,8 +171,9 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
       });
       progress?.done();
       const dir = logDir ?? reportDir(opts.out, l.name, run.result.wall.startedAt);
-      const { markdown } = await writeReportDir(dir, run.result);
-      appendStepSummary(markdown);
+      const saved = await saveReport(dir, run.result, l.name);
+      if (saved.failure !== undefined) unsaved++;
+      if (saved.markdown !== undefined) writeStepSummary(saved.markdown);
       const bad = run.thresholds.filter((t) => !t.pass);
       failed += bad.length;
       if (!opts.quiet) {
@@ -196,16 +202,17 @@ export async function runCommand(files: string[], opts: RunCommandOptions): Prom
       }
       const passed = run.thresholds.length - bad.length;
       process.stdout.write(
-        `${run.thresholds.length ? `thresholds: ${passed} passed, ${bad.length} failed; ` : ''}report: ${dir}\n`,
+        `${run.thresholds.length ? `thresholds: ${passed} passed, ${bad.length} failed; ` : ''}report: ${saved.lost ? 'not saved' : saved.dir}\n`,
       );
-      if (opts.open) openInBrowser(resolve(dir, 'report.html'));
+      if (opts.open && !saved.lost) openInBrowser(resolve(saved.dir, 'report.html'));
       // The table already says how to reproduce; quiet output needs it spelt out.
       if (bad.length > 0 && opts.quiet) process.stdout.write(`reproduce: ${run.result.reproduce}\n`);
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    ac.dispose();
   }
   if (ac.signal.aborted) return EXIT.interrupted;
+  if (unsaved > 0) return EXIT.ioError;
   return failed > 0 ? EXIT.thresholdsFailed : EXIT.ok;
 }
 
@@ -238,6 +245,16 @@ function checkUpstreamURL(text: string, mode: string | undefined): string {
     );
   }
   return text.replace(/\/$/, '');
+}
+
+/** The step summary is a convenience: one that cannot be written is said, and the run goes on. */
+function writeStepSummary(markdown: string): void {
+  try {
+    appendStepSummary(markdown);
+  } catch (e) {
+    if (!(e instanceof SquallError)) throw e;
+    process.stderr.write(`squall: step summary not written: ${e.message}\n`);
+  }
 }
 
 /** Best effort: the desktop's opener if there is one; the URL is printed either way. */
