@@ -1,30 +1,42 @@
 import { headerValue } from './classify.ts';
 
 /**
- * The server's own word on how long to wait. Precedence follows openai-node (v7.5.0 `retryRequest`):
- * `retry-after-ms` (milliseconds, non-standard but OpenAI sends it), then `retry-after` as seconds, then
- * `retry-after` as an HTTP date measured against the clock (so it works in virtual time).
+ * The server's own word on how long to wait, read exactly as the openai SDK reads it (openai-node
+ * src/client.ts `retryRequest`, v7.5 onwards; node_modules/openai/src/client.ts here):
  *
- * Unlike the SDK's `parseFloat`, seconds must be a plain number: `parseFloat("Wed, 21 Oct…")` is NaN, but
- * `parseFloat("2026-01-01…")` would read a date as 2026 seconds.
+ *  1. `retry-after-ms`, when present and not empty: `parseFloat` of it, in milliseconds. A number (even a
+ *     negative or infinite one) settles it; only NaN (`soon`) lets `retry-after` speak.
+ *  2. `retry-after`, when present and not empty: `parseFloat` of it, in seconds; if that is NaN, an HTTP
+ *     date, `Date.parse(value) - now` (against the clock, so it works in virtual time).
+ *  3. The SDK then uses its own backoff unless the wait is finite and within 0..60 s (see serverDelayMs).
+ *
+ * `parseFloat` reads the longest number at the start and ignores the rest, so `1.5s` is 1.5 s, `1e3` is
+ * 1,000 and `2026-01-01T00:00:00Z` is 2,026 s (then over the window); squall reads them the same way,
+ * since what is modelled is what the SDK would do.
  */
-const PLAIN_NUMBER = /^\s*\d+(?:\.\d+)?\s*$/;
+function rawRetryAfterMs(headers: Readonly<Record<string, string>>, nowMs: number): number | undefined {
+  const ms = headerValue(headers, 'retry-after-ms');
+  if (ms) {
+    const n = Number.parseFloat(ms);
+    if (!Number.isNaN(n)) return n;
+  }
+  const after = headerValue(headers, 'retry-after');
+  if (!after) return undefined;
+  const seconds = Number.parseFloat(after);
+  if (!Number.isNaN(seconds)) return seconds * 1000;
+  return Date.parse(after) - nowMs;
+}
 
-/** Milliseconds the server asked us to wait, or undefined when it said nothing usable (absent, garbage,
- *  a date in the past). */
+/**
+ * Milliseconds the server asked us to wait, or undefined when it said nothing usable: absent, garbage, an
+ * unreadable or past date, a negative or infinite number (where the SDK falls back to its backoff).
+ */
 export function parseRetryAfterMs(
   headers: Readonly<Record<string, string>>,
   nowMs: number,
 ): number | undefined {
-  const ms = headerValue(headers, 'retry-after-ms');
-  if (ms !== undefined && PLAIN_NUMBER.test(ms)) return Number(ms);
-  const after = headerValue(headers, 'retry-after');
-  if (after === undefined || after === '') return undefined;
-  if (PLAIN_NUMBER.test(after)) return Number(after) * 1000;
-  const at = Date.parse(after);
-  if (Number.isNaN(at)) return undefined;
-  const delta = at - nowMs;
-  return delta >= 0 ? delta : undefined;
+  const ms = rawRetryAfterMs(headers, nowMs);
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 export interface RetryAfterOptions {
