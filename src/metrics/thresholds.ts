@@ -173,13 +173,6 @@ export const METRICS: Record<string, MetricDef> = {
     empty: '',
     get: (s) => s.summary.results.client_timeout ?? 0,
   },
-  other_success_rate: {
-    unit: 'fraction',
-    description:
-      "the calling application's other traffic (client.other_traffic): successful / offered, the LLM outage's blast radius",
-    empty: 'the scenario has no client.other_traffic',
-    get: (s) => s.summary.otherTraffic?.successRate ?? null,
-  },
   strategy_errors: {
     unit: 'count',
     description: 'requests on which the strategy threw or hung',
