@@ -16,8 +16,8 @@ import { type LocustTraffic, toLocustTraffic } from './locust-traffic.ts';
 
 /**
  * `squall export locust`: a scenario + one strategy → a self-contained locustfile. The fixed Python lives
- * in locust-runtime.py (a real file, compiled by the tests); this module writes the header and the
- * constants block (STRATEGY, MIX, TRAFFIC, CHECKS) into it. A pure function of the scenario: writing the
+ * in locust-runtime/*.py (real files, compiled by the tests); this module joins them and writes the header
+ * and the constants block (STRATEGY, MIX, TRAFFIC, CHECKS) into them. A pure function of the scenario: writing the
  * file is the CLI's job.
  */
 export interface LocustExportOptions {
@@ -47,7 +47,15 @@ export interface LocustExport {
 /** Locust's exit code when a mapped threshold fails (squall run's and k6's). */
 export const THRESHOLD_EXIT_CODE = 99;
 
-const RUNTIME_URL = new URL('./locust-runtime.py', import.meta.url);
+/** The runtime's parts, joined in this order (see locust-runtime/head.py). */
+export const RUNTIME_PARTS = ['head', 'traffic', 'policies', 'call', 'run'] as const;
+
+/** The runtime with its default constants: itself a runnable locustfile. */
+export function runtimeTemplate(): string {
+  return RUNTIME_PARTS.map((p) =>
+    readFileSync(new URL(`./locust-runtime/${p}.py`, import.meta.url), 'utf8'),
+  ).join('');
+}
 const BEGIN = '# @squall:constants-begin';
 const END = '# @squall:constants-end';
 const HEADER = '# @squall:header';
@@ -119,7 +127,7 @@ export function exportLocust(loaded: LoadedScenario, options: LocustExportOption
   ].join('\n');
   return {
     strategy: config.name,
-    locustfile: fillTemplate(readFileSync(RUNTIME_URL, 'utf8'), header, constants),
+    locustfile: fillTemplate(runtimeTemplate(), header, constants),
     spec: strategy.spec,
     traffic: traffic.traffic,
     thresholds,
@@ -136,7 +144,7 @@ export function fillTemplate(template: string, header: string, constants: string
   const end = template.indexOf(END);
   const head = template.indexOf(HEADER);
   if (begin < 0 || end < begin || head !== 0) {
-    throw new SquallError('ERR_SQUALL_INTERNAL', 'locust-runtime.py lost its @squall markers');
+    throw new SquallError('ERR_SQUALL_INTERNAL', 'locust-runtime/head.py lost its @squall markers');
   }
   // The template's own comment block (up to the first import) describes the template, not the export.
   const body = template.slice(template.indexOf('\nimport ') + 1, begin);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSquallError } from '../../src/errors.ts';
 import { unexportableReason } from '../../src/export/k6-strategy.ts';
-import { exportLocust, py } from '../../src/export/locust.ts';
+import { exportLocust, py, RUNTIME_PARTS, runtimeTemplate } from '../../src/export/locust.ts';
 import { mapLocustThresholds } from '../../src/export/locust-thresholds.ts';
 import { loadScenario, parseScenario, thresholdsOf } from '../../src/scenario/plan.ts';
 import { Rng } from '../../src/sim/rng.ts';
@@ -100,7 +100,9 @@ describe('squall export locust: the locustfile', () => {
   it.skipIf(!PY.exe)(
     'the runtime template and every exportable strategy of every shipped scenario compile',
     () => {
-      const files = [join(ROOT, 'src/export/locust-runtime.py')];
+      const template = join(dir, 'template.py');
+      writeFileSync(template, runtimeTemplate());
+      const files = [...RUNTIME_PARTS.map((p) => join(ROOT, `src/export/locust-runtime/${p}.py`)), template];
       const scenarios = globSync('scenarios/**/*.yaml', { cwd: ROOT }).sort();
       expect(scenarios.length).toBeGreaterThan(10);
       for (const rel of scenarios) {
