@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** One decided attempt, as kept in the journal (plain data, safe to serve on /__squall/journal). */
 export interface JournalEntry {
   /** 1-based, increasing for the journal's whole life (a clear() does not restart it, so pollers never go back). */
@@ -238,8 +239,14 @@ const ID_BYTES = 40;
 /** idLength marker: the id is in longId. */
 const LONG_ID = 255;
 
-/** `sk-abcdef...xyz` → `sk-ab...yz`, the way keys are shown in logs; short keys are hidden entirely. */
+/**
+ * A key as the journal, /__squall/state and /metrics show it: its kind (`sk-`, `sk-proj-`…) and the first
+ * 8 hex digits of its SHA-256, e.g. `sk-…3f9a0c12`. Stable, so two keys can be told apart and the same
+ * key recognised across runs, yet nothing of the key itself is shown (an earlier `sk-ab...yz` showed 7
+ * characters, and `***` for short keys made every test key look the same).
+ */
 export function maskApiKey(apiKey: string): string {
-  if (apiKey.length < 10) return '***';
-  return `${apiKey.slice(0, 5)}...${apiKey.slice(-2)}`;
+  if (apiKey === '') return '***';
+  const kind = /^sk-(?:proj-|svcacct-|admin-)?/.exec(apiKey)?.[0] ?? '';
+  return `${kind}…${createHash('sha256').update(apiKey).digest('hex').slice(0, 8)}`;
 }

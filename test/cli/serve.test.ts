@@ -1,9 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isLoopback } from '../../src/cli/commands/serve.ts';
+
+// Each test here starts squall processes; on a 2-core machine shared by several test runs one start can
+// take 10 s or more. The tests wait for what the process does, never for the clock, so only this
+// generous limit depends on the machine's load.
+vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
 const children: ChildProcess[] = [];
@@ -22,7 +29,8 @@ function squall(args: string[]) {
   child.stderr!.on('data', (d) => {
     stderr += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has every byte of output been read.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const firstLine = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', () => {
       const nl = stdout.indexOf('\n');
@@ -117,5 +125,79 @@ describe('squall serve', () => {
     const s = squall(['serve', '--help']);
     expect(await s.exited).toBe(0);
     expect(s.out()).toMatch(/Examples:\n\s+\$ squall serve/);
+  });
+});
+
+describe('squall serve: exposure and the control API', () => {
+  const chat = (url: string, key: string) =>
+    fetch(`${url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+
+  it('refuses an empty --control-token (it would leave the control API open)', async () => {
+    for (const token of ['', '  ']) {
+      const s = squall(['serve', '--port', '0', '--control-token', token]);
+      expect(await s.exited).toBe(64);
+      expect(s.err()).toMatch(/--control-token: empty; the control API would be open/);
+      expect(s.out()).toBe('');
+    }
+  });
+
+  it('refuses a non-loopback --host without a control token, saying how to go on', async () => {
+    const s = squall(['serve', '--port', '0', '--host', '0.0.0.0']);
+    expect(await s.exited).toBe(64);
+    expect(s.err()).toMatch(
+      /--host 0\.0\.0\.0: the mock and its control API .* would be open to your network/,
+    );
+    expect(s.err()).toMatch(/hint: add --control-token <secret>, or --allow-open-control/);
+  });
+
+  it('--allow-open-control starts it anyway, with a warning', async () => {
+    const s = squall(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-open-control']);
+    const url = await s.firstLine;
+    const port = new URL(url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/__squall/state`)).status).toBe(200);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    // Read once the process has closed its output: stderr is another pipe than the URL's.
+    expect(s.err()).toMatch(
+      /warning: listening on 0\.0\.0\.0, not loopback: .* and its control API \(no --control-token\)/,
+    );
+  });
+
+  it('with a token: a warning about the mock only; the control API needs the token; keys show as stable short hashes', async () => {
+    const s = squall(['serve', '--port', '0', '--host', '0.0.0.0', '--control-token', 'secret-1']);
+    const url = await s.firstLine;
+    const base = `http://127.0.0.1:${new URL(url).port}`;
+    for (const key of ['sk-cli', 'sk-other']) expect((await chat(`${base}/v1`, key)).status).toBe(200);
+    expect((await fetch(`${base}/__squall/state`)).status).toBe(401);
+    const state = await fetch(`${base}/__squall/state`, { headers: { authorization: 'Bearer secret-1' } });
+    expect(state.status).toBe(200);
+    const keys = ((await state.json()) as { rateLimits: Array<{ apiKey: string }> }).rateLimits.map(
+      (l) => l.apiKey,
+    );
+    // The kind of key and 8 hex digits of its SHA-256: the two keys are told apart, neither is shown.
+    const hash = (k: string) => `sk-…${createHash('sha256').update(k).digest('hex').slice(0, 8)}`;
+    expect(keys.sort()).toEqual([hash('sk-cli'), hash('sk-other')].sort());
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(s.err()).toMatch(/warning: listening on 0\.0\.0\.0, not loopback/);
+    expect(s.err()).not.toMatch(/no --control-token/);
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['localhost', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.10', false],
+    ['example.com', false],
+  ])('isLoopback(%j) is %j', (host, loopback) => {
+    expect(isLoopback(host)).toBe(loopback);
   });
 });

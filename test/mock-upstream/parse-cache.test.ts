@@ -52,7 +52,7 @@ describe('parsed bodies remembered by text', () => {
       expected.kind === 'response' && expected.parts[0]!.data,
     );
     const last = cached.journal.list({ limit: 1 })[0]!;
-    expect([last.apiKey, last.retryCount, last.maxTokens]).toEqual(['***', 1, 7]);
+    expect([last.apiKey, last.retryCount, last.maxTokens]).toEqual(['sk-…18519d64', 1, 7]);
   });
 
   it('bad bodies stay errors on every sending, and the cache stays bounded and correct past its size', () => {

@@ -22,6 +22,7 @@ interface ServeOptions {
   host: string;
   seed?: string;
   controlToken?: string;
+  allowOpenControl?: boolean;
   workers: string;
   redis?: string;
   startTime?: string;
@@ -47,7 +48,11 @@ export function registerServe(program: Command): void {
     .option('--seed <seed>', 'seed for every random decision (overrides the scenario file)')
     .option(
       '--control-token <token>',
-      'require "Authorization: Bearer <token>" on the /__squall/ control API',
+      'require "Authorization: Bearer <token>" on the /__squall/ control API (required with a --host other than loopback)',
+    )
+    .option(
+      '--allow-open-control',
+      'with a --host other than loopback and no --control-token: leave the control API open to the network anyway',
     )
     .option(
       '-w, --workers <n>',
@@ -69,7 +74,8 @@ Examples:
   $ squall serve
   $ squall serve --scenario scenarios/incidents/2024-12-11-full-outage.yaml --port 0 --seed 7
   $ squall serve --workers 4
-  $ squall serve --redis redis://redis:6379 --start-time 2026-03-01T12:00:00Z --seed 7 --host 0.0.0.0
+  $ squall serve --redis redis://redis:6379 --start-time 2026-03-01T12:00:00Z --seed 7 --host 0.0.0.0 \\
+      --control-token "$SQUALL_CONTROL_TOKEN"
   $ curl -s http://127.0.0.1:8787/v1/chat/completions -H 'authorization: Bearer sk-test' \\
       -H 'x-squall-fault: 429' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
     )
@@ -86,6 +92,7 @@ Examples:
           { hint: 'e.g. the number of cores: nproc' },
         );
       }
+      checkExposure(opts);
       const file = opts.scenario ? loadFile(opts.scenario, serveFileSchema) : undefined;
       const seed = String(opts.seed ?? file?.seed ?? 1);
       const config = toUpstreamConfig(seed, file?.upstream);
@@ -165,4 +172,45 @@ Examples:
       // A worker's IPC channel would keep it alive after the server closed.
       if (isServeWorker()) process.exit(0);
     });
+}
+
+/**
+ * The control API can reset the mock, change its faults and read its journal. On loopback only this
+ * machine reaches it; on any other address the whole network does, so that needs a token, or a flag
+ * that says the user means it. An empty token would leave the API open while looking closed.
+ */
+function checkExposure(opts: ServeOptions): void {
+  if (opts.controlToken !== undefined && opts.controlToken.trim() === '') {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      '--control-token: empty; the control API would be open',
+      {
+        hint: 'pass a secret, e.g. --control-token "$(openssl rand -hex 16)", or leave the flag out on loopback',
+      },
+    );
+  }
+  if (isLoopback(opts.host)) return;
+  if (opts.controlToken === undefined && opts.allowOpenControl !== true) {
+    throw new SquallError(
+      'ERR_SQUALL_INVALID_CONFIG',
+      `--host ${opts.host}: the mock and its control API (/__squall/: reset, faults, journal) would be open to your network`,
+      { hint: 'add --control-token <secret>, or --allow-open-control if the network is yours alone' },
+    );
+  }
+  // Once, from the primary: workers run this too.
+  if (!isServeWorker()) {
+    process.stderr.write(
+      `squall: warning: listening on ${opts.host}, not loopback: anyone who can reach this machine can call the mock${
+        opts.controlToken === undefined ? ' and its control API (no --control-token)' : ''
+      }\n`,
+    );
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1'
+  );
 }

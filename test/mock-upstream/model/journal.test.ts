@@ -64,12 +64,18 @@ describe('Journal', () => {
 });
 
 describe('maskApiKey', () => {
+  // The kind of key, then the first 8 hex digits of its SHA-256: stable, distinct, nothing of the key.
   it.each([
-    { key: 'sk-abcdefghijklmnopqrstuvwxyz', masked: 'sk-ab...yz' },
-    { key: 'sk-proj-1234567890', masked: 'sk-pr...90' },
-    { key: 'short', masked: '***' },
+    { key: 'sk-abcdefghijklmnopqrstuvwxyz', masked: 'sk-…693f5072' },
+    { key: 'sk-proj-1234567890', masked: 'sk-proj-…ff17bbb3' },
+    { key: 'short', masked: '…f9b0078b' },
+    { key: '', masked: '***' },
   ])('$key → $masked', ({ key, masked }) => {
     expect(maskApiKey(key)).toBe(masked);
+  });
+
+  it('short test keys are told apart (they all showed as *** before)', () => {
+    expect(new Set(['sk-a', 'sk-b', 'sk-test', 'sk-cli'].map(maskApiKey)).size).toBe(4);
   });
 
   it('keeps any request id exactly: short, 40 bytes, longer, non-Latin-1, and after a slot is reused', () => {

@@ -356,7 +356,7 @@ describe('UpstreamModel: journal, state and metrics', () => {
     ]);
     expect(entries[0]).toMatchObject({
       atMs: 70,
-      apiKey: 'sk-te...aa',
+      apiKey: 'sk-…2cc74170',
       outcome: 'ok',
       status: 200,
       reason: 'ok',
@@ -389,7 +389,7 @@ describe('UpstreamModel: journal, state and metrics', () => {
       attempts: 1,
       journalTotal: 1,
     });
-    expect(s.rateLimits.map((l) => l.apiKey)).toEqual(['sk-te...aa']);
+    expect(s.rateLimits.map((l) => l.apiKey)).toEqual(['sk-…2cc74170']);
   });
 
   it('renders Prometheus text that parses line by line', () => {
@@ -417,7 +417,7 @@ describe('UpstreamModel: journal, state and metrics', () => {
     expect(text).toContain('# TYPE squall_attempts_total counter');
     expect(text).toContain('# TYPE squall_in_flight gauge');
     expect(text).toContain('squall_active_phases 1');
-    expect(text).toMatch(/squall_ratelimit_remaining_requests\{api_key="sk-ke\.\.\.11"\} \d+/);
+    expect(text).toMatch(/squall_ratelimit_remaining_requests\{api_key="sk-…ee635c3b"\} \d+/);
     // Every series is unique.
     const series = lines.filter((l) => !l.startsWith('#')).map((l) => l.slice(0, l.lastIndexOf(' ')));
     expect(new Set(series).size).toBe(series.length);
