@@ -247,17 +247,20 @@ function nextDelayMs(b: Backoff, s: BackoffState): number {
 function serverDelayMs(o: Outcome): number | undefined {
   const ra = STRATEGY.retryAfter;
   if (!ra || !ra.honour || o.status === 0) return undefined;
-  const plain = /^[0-9]+(?:[.][0-9]+)?$/;
+  // Read as the openai SDK reads them: parseFloat, and any number in retry-after-ms settles it.
   let ms: number | undefined;
   const inMs = header(o.headers, 'retry-after-ms');
-  const after = header(o.headers, 'retry-after');
-  if (inMs !== undefined && plain.test(inMs)) ms = Number(inMs);
-  else if (after !== undefined && plain.test(after)) ms = Number(after) * 1000;
-  else if (after) {
-    const at = Date.parse(after);
-    if (!Number.isNaN(at) && at >= Date.now()) ms = at - Date.now();
+  if (inMs) {
+    const n = parseFloat(inMs);
+    if (!Number.isNaN(n)) ms = n;
   }
-  if (ms === undefined) return undefined;
+  if (ms === undefined) {
+    const after = header(o.headers, 'retry-after');
+    if (!after) return undefined;
+    const seconds = parseFloat(after);
+    ms = Number.isNaN(seconds) ? Date.parse(after) - Date.now() : seconds * 1000;
+  }
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
   if (ms <= ra.maxMs) return ms;
   return ra.overMax === 'clamp' ? ra.maxMs : undefined;
 }
@@ -411,7 +414,8 @@ function retryLoop(req: LlmRequest, startedMs: number): Final {
     const delayMs = serverDelayMs(outcome) ?? backoffMs;
     if (Date.now() - startedMs + delayMs >= STRATEGY.deadlineMs) return { ...last, rejectedBy: 'deadline' };
     if (STRATEGY.budget) {
-      const cost = budgetAcquire(outcome.timedOut ? 'timeout' : 'retry');
+      // AWS TRANSIENT (no answer, 500/502/503/504) costs timeoutCost: squall's policies/retry.ts isAwsTransient.
+      const cost = budgetAcquire(outcome.status === 0 || [500, 502, 503, 504].includes(outcome.status) ? 'timeout' : 'retry');
       if (cost === undefined) return last;
       lastCost = cost;
     }

@@ -33,6 +33,19 @@ const modelOf = (r: SentRequest) => r.body.model as string;
 describe('generated k6 script, executed: the retry loop', () => {
   const storm = script('seed-article/singles-day-429-storm.yaml', 'expo-jitter-retry-after');
 
+  it('reads Retry-After as squall and the openai SDK do (parseFloat; a number in retry-after-ms settles it)', () => {
+    const run = runK6Script(
+      storm,
+      inTurn(
+        { status: 429, headers: { 'retry-after-ms': '250ms', 'retry-after': '9' } },
+        { status: 429, headers: { 'retry-after': '1.5 seconds' } },
+        { status: 200, body: '{"choices":[]}' },
+      ),
+    );
+    run.iterate();
+    expect(run.sleepsMs.get(1)).toEqual([250, 1500]);
+  });
+
   it('retries a 429 after its retry-after-ms, a 500 after a full-jitter backoff, and stops at the 200', () => {
     const run = runK6Script(
       storm,

@@ -236,6 +236,13 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     { 'retry-after': 'soon' },
     { 'retry-after-ms': 'x', 'retry-after': '3' },
     { 'retry-after': '-1' },
+    { 'retry-after-ms': '250ms' },
+    { 'retry-after-ms': '1e3' },
+    { 'retry-after': '2 seconds' },
+    { 'retry-after-ms': '-5', 'retry-after': '3' },
+    { 'retry-after-ms': 'Infinity' },
+    { 'retry-after': ' 1.5s ' },
+    { 'retry-after': '2026-03-01T12:00:05Z' },
     {},
   ];
   const expo = (jitter: string) => ({ kind: 'exponential', baseMs: 100, factor: 2, capMs: 1000, jitter });
@@ -291,7 +298,7 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     },
   );
 
-  it('Retry-After: retry-after-ms, then seconds, then an HTTP date, as squall parses them', () => {
+  it('Retry-After: retry-after-ms, then seconds, then an HTTP date, read as squall (and the openai SDK) read them', () => {
     const got = answers.slice(KINDS.length * 4, KINDS.length * 4 + RETRY_AFTER.length);
     const lower = (h: Record<string, string>) =>
       Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));

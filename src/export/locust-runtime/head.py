@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import time
 from email.utils import parsedate_to_datetime
 

@@ -77,29 +77,41 @@ def next_delay_ms(b, s, rng):
     return d
 
 
-PLAIN_NUMBER = "0123456789."
+# JavaScript's parseFloat: the longest number at the start (after spaces), the rest ignored; NaN if none.
+JS_FLOAT = re.compile(r"\s*([+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))")
 
 
-def _plain(v):
-    return v is not None and v != "" and all(ch in PLAIN_NUMBER for ch in v) and v.count(".") <= 1 and v[0] != "." and v[-1] != "."
+def js_parse_float(v):
+    m = JS_FLOAT.match(v)
+    if not m:
+        return math.nan
+    text = m.group(1)
+    return float(text.replace("Infinity", "inf"))
 
 
 def parse_retry_after_ms(headers, now_s):
-    """retry-after-ms, then retry-after in seconds, then as an HTTP date (squall's retry-after.ts)."""
-    ms = header(headers, "retry-after-ms")
-    if _plain(ms):
-        return float(ms)
-    after = header(headers, "retry-after")
-    if after is None or after == "":
-        return None
-    if _plain(after):
-        return float(after) * 1000
-    try:
-        at_s = parsedate_to_datetime(after).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-    delta = (at_s - now_s) * 1000
-    return delta if delta >= 0 else None
+    """squall's retry-after.ts, which reads the headers as the openai SDK does: retry-after-ms (parseFloat,
+    ms; any number settles it), then retry-after (parseFloat, seconds; else an HTTP date against the
+    clock). None unless the result is finite and not negative."""
+    ms = None
+    raw = header(headers, "retry-after-ms")
+    if raw:
+        n = js_parse_float(raw)
+        if not math.isnan(n):
+            ms = n
+    if ms is None:
+        after = header(headers, "retry-after")
+        if not after:
+            return None
+        seconds = js_parse_float(after)
+        if not math.isnan(seconds):
+            ms = seconds * 1000
+        else:
+            try:
+                ms = (parsedate_to_datetime(after).timestamp() - now_s) * 1000
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return None
+    return ms if math.isfinite(ms) and ms >= 0 else None
 
 
 def server_delay_ms(o, now_s):
