@@ -8,6 +8,7 @@ import {
 } from '../../src/metrics/thresholds.ts';
 import type { RunResult } from '../../src/runner/result.ts';
 import { parseScenario, runScenario } from '../../src/scenario/plan.ts';
+import { syntheticResult } from '../report/helpers.ts';
 
 describe('threshold expressions', () => {
   const parsed: Array<[string, unknown]> = [
@@ -159,5 +160,101 @@ describe('evaluating thresholds', () => {
       await tinyRuns(5),
     );
     expect(reverse!.pass).toBe(false);
+  });
+});
+
+/**
+ * Verdicts at the boundary, operator by operator. Each table has the equal case, which is the one a
+ * `<` written as `<=` (or a confidence bound `ci.low > 0` written as `>= 0`) gets wrong; every row was
+ * checked to turn red under those mutations of src/metrics/thresholds.ts.
+ */
+describe('threshold verdicts at the boundary', () => {
+  /** One run per seed; `rates[seed][strategy]` is that strategy's success rate in that seed. */
+  function runsWith(rates: ReadonlyArray<Record<string, number>>): RunResult[] {
+    return rates.map((perStrategy, i) => {
+      const names = Object.keys(perStrategy);
+      const r = syntheticResult({ strategies: names.length, seconds: 10, seed: String(i + 1) });
+      r.seed = String(i + 1);
+      names.forEach((name, j) => {
+        const s = r.strategies[j]!;
+        s.name = name;
+        s.summary.successRate = perStrategy[name]!;
+      });
+      return r;
+    });
+  }
+  const verdict = (source: string, runs: RunResult[]) =>
+    evaluateThresholds([{ scope: null, expr: parseThreshold(source) }], runs)[0]!;
+
+  it.each<[string, boolean]>([
+    ['success_rate < 0.5', false],
+    ['success_rate <= 0.5', true],
+    ['success_rate > 0.5', false],
+    ['success_rate >= 0.5', true],
+    ['success_rate == 0.5', true],
+    ['success_rate != 0.5', false],
+    ['success_rate < 0.6', true],
+    ['success_rate <= 0.4', false],
+    ['success_rate > 0.4', true],
+    ['success_rate >= 0.6', false],
+    ['success_rate == 0.6', false],
+    ['success_rate != 0.6', true],
+    // A literal on the left flips the operator: 0.5 > x is x < 0.5.
+    ['0.5 > success_rate', false],
+    ['0.5 >= success_rate', true],
+  ])('against a number at 0.5: %s → %s', (source, pass) => {
+    expect(verdict(source, runsWith([{ a: 0.5 }])).pass).toBe(pass);
+  });
+
+  it.each<[string, { a: number; b: number }, boolean]>([
+    ['<', { a: 0.5, b: 0.5 }, false],
+    ['<=', { a: 0.5, b: 0.5 }, true],
+    ['>', { a: 0.5, b: 0.5 }, false],
+    ['>=', { a: 0.5, b: 0.5 }, true],
+    ['==', { a: 0.5, b: 0.5 }, true],
+    ['!=', { a: 0.5, b: 0.5 }, false],
+    ['<', { a: 0.4, b: 0.5 }, true],
+    ['>', { a: 0.6, b: 0.5 }, true],
+    ['<=', { a: 0.6, b: 0.5 }, false],
+    ['>=', { a: 0.4, b: 0.5 }, false],
+  ])('between strategies: "a".success_rate %s "b".success_rate with %o → %s', (op, rates, pass) => {
+    expect(verdict(`"a".success_rate ${op} "b".success_rate`, runsWith([rates])).pass).toBe(pass);
+  });
+
+  // Paired per-seed differences a − b; [0, 0, 0] puts both ends of the interval exactly on 0.
+  it.each<[string, number[], boolean]>([
+    ['>', [0, 0, 0], false],
+    ['>=', [0, 0, 0], true],
+    ['<', [0, 0, 0], false],
+    ['<=', [0, 0, 0], true],
+    ['>', [0.1, 0.1, 0.1], true],
+    ['<', [-0.1, -0.1, -0.1], true],
+    ['>', [0.1, 0.12, 0.11], true],
+    // The interval straddles 0: neither side holds with confidence.
+    ['>', [0.1, -0.1, 0.05], false],
+    ['<', [0.1, -0.1, 0.05], false],
+    ['>=', [0.1, -0.1, 0.05], false],
+    ['<=', [0.1, -0.1, 0.05], false],
+  ])('with 95 percent confidence: "a" %s "b", per-seed differences %j → %s', (op, diffs, pass) => {
+    const runs = runsWith(diffs.map((d) => ({ a: 0.5 + d, b: 0.5 })));
+    const v = verdict(`"a".success_rate ${op} "b".success_rate with 95% confidence`, runs);
+    expect(v.pass).toBe(pass);
+    expect(v.interval?.n).toBe(3);
+  });
+
+  it('against a number with 95% confidence, the whole interval of the mean must lie on the passing side', () => {
+    const exact = runsWith([{ a: 0.9 }, { a: 0.9 }, { a: 0.9 }]);
+    expect(verdict('success_rate > 0.9 with 95% confidence', exact).pass).toBe(false);
+    expect(verdict('success_rate >= 0.9 with 95% confidence', exact).pass).toBe(true);
+    const spread = runsWith([{ a: 0.85 }, { a: 0.95 }, { a: 0.9 }]);
+    expect(verdict('success_rate >= 0.8 with 95% confidence', spread).pass).toBe(false);
+    expect(verdict('success_rate >= 0.5 with 95% confidence', spread).pass).toBe(true);
+  });
+
+  it('carries the metric unit, so reports write `5.00 s < 1m0s`, not `5000 < 60000`', () => {
+    const runs = runsWith([{ a: 0.5 }]);
+    expect(verdict('success_rate >= 95%', runs).unit).toBe('fraction');
+    expect(verdict('p(99) < 1m', runs).unit).toBe('ms');
+    expect(verdict('amplification <= 2', runs).unit).toBe('ratio');
   });
 });
