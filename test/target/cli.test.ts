@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 /** The CLI's answers for a service under test that cannot run, and for --upstream mistakes. */
 const BIN = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
+const RELAY = fileURLToPath(new URL('./fixtures/relay.mjs', import.meta.url));
 
 function squall(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -30,7 +32,50 @@ variants:
   return file;
 }
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 describe('squall run with a target', { timeout: 90_000 }, () => {
+  it('writes the usual reports with the service log beside them, and checks thresholds on variants', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'squall-target-cli-ok-'));
+    const file = join(dir, 'relay.yaml');
+    writeFileSync(
+      file,
+      `duration: 2s
+drain: 5s
+traffic: { arrivals: { kind: constant, rate: 10/s } }
+upstream: { latency: { fixed: 10ms } }
+target:
+  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(RELAY)}]
+  env: { OPENAI_BASE_URL: "{{upstream_url}}", PORT: "${port}", FORWARD: "1" }
+  ready: { url: "http://127.0.0.1:${port}/healthz" }
+  request: { path: /ask, body: { model: "{{model}}" } }
+variants:
+  - { name: relay }
+thresholds:
+  relay: [success_rate >= 0.9, amplification <= 1]
+`,
+    );
+    const out = join(dir, 'reports');
+    const r = squall(['run', file, '--out', out, '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/thresholds: 2 passed, 0 failed/);
+    const [stamp] = readdirSync(join(out, 'relay'));
+    const reportDir = join(out, 'relay', stamp!);
+    for (const f of ['result.json', 'report.html', 'summary.md', 'junit.xml', 'target-relay.log'])
+      expect(existsSync(join(reportDir, f)), f).toBe(true);
+    expect(readFileSync(join(reportDir, 'junit.xml'), 'utf8')).toContain('relay');
+  });
+
   it('exits 69 naming the variant when the service cannot start, with no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'squall-target-cli-out-'));
     const r = squall(['run', scenarioFile('[squall-no-such-program-here]'), '--out', dir, '--quiet']);
