@@ -86,11 +86,23 @@ export const PRESETS = {
   },
   'aws-standard': {
     description:
-      'AWS SDK standard retry mode: 3 attempts, full jitter (random · 2^n · 100 ms, ≤ 20 s), retry quota 500 (retry costs 5, timeout 10, success refunds 1)',
+      'AWS SDK standard retry mode: 3 attempts, full jitter (random · 2^n · 100 ms, ≤ 20 s), retry quota 500: a retry after a 429 (throttling) costs 5, after a 500/502/503/504, timeout or connection error (transient) 10; a first-try success refunds 1, a success after retries the last retry cost; 4xx other than 429 are not retried',
+    // Checked against the source, smithy-lang/smithy-typescript:
+    // - packages/util-retry/src/constants.ts: DEFAULT_RETRY_DELAY_BASE 100, THROTTLING_RETRY_DELAY_BASE 500,
+    //   MAXIMUM_RETRY_DELAY 20000, INITIAL_RETRY_TOKENS 500, RETRY_COST 5, TIMEOUT_RETRY_COST 10,
+    //   NO_RETRY_INCREMENT 1; config.ts DEFAULT_MAX_ATTEMPTS 3.
+    // - packages/util-retry/src/StandardRetryStrategy.ts: getCapacityCost is
+    //   `errorType === "TRANSIENT" ? TIMEOUT_RETRY_COST : RETRY_COST` (so THROTTLING costs 5, TRANSIENT 10);
+    //   isRetryableError retries THROTTLING and TRANSIENT only (not SERVER_ERROR, not CLIENT_ERROR).
+    // - packages/service-error-classification/src: isThrottlingError is status 429 (or a throttling code);
+    //   isTransientError is TRANSIENT_ERROR_STATUS_CODES [500, 502, 503, 504], timeouts and connection
+    //   errors (ECONNRESET, ECONNREFUSED, EPIPE, ETIMEDOUT, ENOTFOUND); any other 5xx is SERVER_ERROR.
+    // - @smithy/middleware-retry retryMiddleware getRetryErrorType: throttling first, then transient.
+    // The budget's timeoutCost is what squall charges for AWS's TRANSIENT (policies/retry.ts isAwsTransient).
     source:
-      'smithy / @aws-sdk util-retry constants: DEFAULT_MAX_ATTEMPTS 3, DEFAULT_RETRY_DELAY_BASE 100, MAXIMUM_RETRY_DELAY 20000, INITIAL_RETRY_TOKENS 500, RETRY_COST 5, TIMEOUT_RETRY_COST 10, NO_RETRY_INCREMENT 1',
+      'smithy-lang/smithy-typescript packages/util-retry (constants.ts, StandardRetryStrategy.ts getCapacityCost / isRetryableError) and packages/service-error-classification (isThrottlingError: 429; isTransientError: 500, 502, 503, 504, timeouts, ECONNRESET/ECONNREFUSED/EPIPE/ETIMEDOUT)',
     approximations:
-      'AWS uses a 500 ms base for throttling errors (429) and 100 ms otherwise; one base (100 ms) is used for all. AWS knows nothing of OpenAI quota codes, so quota 429s are retried',
+      'AWS uses a 500 ms base for throttling errors (429) and 100 ms otherwise; one base (100 ms) is used for all. AWS honours Retry-After as a floor on its own backoff; squall does not read it for this preset. StandardRetryStrategy.recordSuccess as read writes Math.max(INITIAL_RETRY_TOKENS, capacity + cost), which refills the quota on any success; squall refunds the cost up to the quota, the token bucket the constants describe. Other 5xx (AWS SERVER_ERROR, not retried) count as transient here: the mock upstream never sends them, and calling them client failures would mislabel them. AWS knows nothing of OpenAI quota codes, so quota 429s are retried',
     classify: {
       transientStatuses: [429, 500, 502, 503, 504],
       retryQuota429: true,

@@ -121,7 +121,8 @@ class Call:
             if self.elapsed_ms() + delay_ms >= STRATEGY["deadlineMs"]:
                 return dict(last, rejectedBy="deadline")
             if BUDGET:
-                cost = BUDGET.acquire("timeout" if o["timedOut"] else "retry")
+                # AWS TRANSIENT (no answer, 500/502/503/504) costs timeoutCost: squall's policies/retry.ts isAwsTransient.
+                cost = BUDGET.acquire("timeout" if o["status"] == 0 or o["status"] in (500, 502, 503, 504) else "retry")
                 if cost is None:
                     return last
                 last_cost = cost

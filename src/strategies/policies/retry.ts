@@ -115,8 +115,7 @@ export function retryPolicy(o: RetryOptions, where = 'retry'): Policy {
             return deadlineStop(exec, result);
           }
           if (o.budget) {
-            const isTimeout = !isRejection(result) && result.kind === 'network' && result.error === 'timeout';
-            const cost = o.budget.tryAcquire(isTimeout ? 'timeout' : 'retry');
+            const cost = o.budget.tryAcquire(isAwsTransient(result) ? 'timeout' : 'retry');
             if (cost === undefined) {
               exec.ctx.emit({ type: 'rejected', requestId: exec.req.id, by: 'retry-budget', atMs: now });
               return result;
@@ -166,4 +165,19 @@ function deadlineStop(exec: Execution, last: PolicyResult): Rejection {
     message: 'the next retry would start after the deadline of the logical request',
     ...(isRejection(last) ? (last.last ? { last: last.last } : {}) : { last }),
   };
+}
+
+/**
+ * What a token-bucket budget charges `timeoutCost` for: AWS's TRANSIENT errors, which its standard mode
+ * charges TIMEOUT_RETRY_COST (10) where throttling and the rest cost RETRY_COST (5). @smithy/util-retry
+ * StandardRetryStrategy.getCapacityCost: `errorType === "TRANSIENT" ? TIMEOUT_RETRY_COST : RETRY_COST`;
+ * @smithy/service-error-classification isTransientError: TRANSIENT_ERROR_STATUS_CODES [500, 502, 503, 504],
+ * timeouts and connection errors (ECONNRESET, ECONNREFUSED, EPIPE, ETIMEDOUT, ENOTFOUND). A 429 is
+ * THROTTLING (isThrottlingError), checked first.
+ */
+const AWS_TRANSIENT_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+function isAwsTransient(result: PolicyResult): boolean {
+  if (isRejection(result)) return false;
+  if (result.kind === 'network') return true;
+  return AWS_TRANSIENT_STATUSES.has(result.status);
 }

@@ -286,16 +286,34 @@ describe('retry: budgets', () => {
     const budget = retryBudget({ quota: 10, retryCost: 5, timeoutCost: 10, successRefund: 1 });
     const b = bench();
     const policy = retryPolicy({ maxAttempts: 5, backoff: createBackoff({ kind: 'none' }), budget });
-    const { inner, calls } = scripted(b, [response(500)]);
+    // A 429 is throttling: each retry costs retryCost (5).
+    const { inner, calls } = scripted(b, [response(429)]);
     await settle(b, wrap(policy)(execution(b, request('a')), inner));
     expect(calls).toHaveLength(3);
     expect(budget.tokens).toBe(0);
     expect(b.events.filter((e) => e.type === 'rejected')).toEqual([
       { type: 'rejected', requestId: 'a', by: 'retry-budget', atMs: 0 },
     ]);
-    const second = scripted(b, [response(500)]);
+    const second = scripted(b, [response(429)]);
     await settle(b, wrap(policy)(execution(b, request('b')), second.inner));
     expect(second.calls).toHaveLength(1);
+  });
+
+  it('AWS standard: 500/502/503/504 and network errors are TRANSIENT and cost timeoutCost; 429 and the rest retryCost', async () => {
+    const b = bench();
+    const spent = async (steps: Step[]) => {
+      const budget = retryBudget({ quota: 100, retryCost: 5, timeoutCost: 10, successRefund: 1 });
+      const policy = retryPolicy({ maxAttempts: 2, backoff: createBackoff({ kind: 'none' }), budget });
+      const { inner } = scripted(b, steps);
+      await settle(b, wrap(policy)(execution(b, request('x')), inner));
+      return 100 - budget.tokens;
+    };
+    for (const status of [500, 502, 503, 504])
+      expect(await spent([response(status), response(400)])).toBe(10);
+    expect(await spent([network('reset'), response(400)])).toBe(10);
+    expect(await spent([network('timeout'), response(400)])).toBe(10);
+    expect(await spent([response(429), response(400)])).toBe(5);
+    expect(await spent([response(501), response(400)])).toBe(5);
   });
 
   it('AWS standard: a first-try success refunds 1, a success after a retry refunds its cost', async () => {
@@ -307,9 +325,9 @@ describe('retry: budgets', () => {
       await settle(b, wrap(policy)(execution(b, request(id)), inner));
       return budget.tokens;
     };
-    expect(await go('fail', [response(500), response(500), response(400)])).toBe(10);
+    expect(await go('fail', [response(429), response(429), response(400)])).toBe(10);
     expect(await go('ok-first', [response(200)])).toBe(11);
-    expect(await go('ok-after-retry', [response(500), response(200)])).toBe(11);
+    expect(await go('ok-after-retry', [response(429), response(200)])).toBe(11);
     expect(await go('timeout', [network('timeout'), response(400)])).toBe(1);
     expect(await go('no-more', [network('timeout'), response(200)])).toBe(1);
   });

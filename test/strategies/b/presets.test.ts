@@ -205,16 +205,47 @@ describe('preset aws-standard mirrors the AWS SDK standard mode', () => {
     expect(gaps[1]).toBeLessThan(200);
   });
 
-  it('stops retrying when the 500-token retry quota is spent (5 a retry)', async () => {
-    // 60 requests a minute apart, all failing: 50 × 2 retries spend the 500 tokens; the rest get 1 attempt.
+  it('stops retrying when the 500-token retry quota is spent: 10 a retry after a 500 (TRANSIENT)', async () => {
+    // 60 requests a minute apart, all failing with 500: 25 × 2 retries spend the 500 tokens; the rest get 1 attempt.
     const arrivals = Array.from({ length: 60 }, (_, i) => i * 60_000);
     const { b } = await runPreset('aws-standard', always(s500), arrivals);
     const perRequest = new Map<string, number>();
     for (const s of b.sent) perRequest.set(s.requestId, (perRequest.get(s.requestId) ?? 0) + 1);
     const counts = [...perRequest.values()];
-    expect(counts.slice(0, 50).every((c) => c === 3)).toBe(true);
-    expect(counts.slice(50).every((c) => c === 1)).toBe(true);
-    expect(b.sent).toHaveLength(160);
+    expect(counts.slice(0, 25).every((c) => c === 3)).toBe(true);
+    expect(counts.slice(25).every((c) => c === 1)).toBe(true);
+    expect(b.sent).toHaveLength(110);
+  });
+
+  it('a 429 (THROTTLING) costs 5 a retry: the quota lasts 50 failing requests', async () => {
+    const arrivals = Array.from({ length: 60 }, (_, i) => i * 60_000);
+    const { b } = await runPreset(
+      'aws-standard',
+      always((m) => fail(429, m, { code: 'rate_limit_exceeded' })),
+      arrivals,
+    );
+    expect(b.sent).toHaveLength(50 * 3 + 10);
+  });
+
+  it('retries 500, 502, 503, 504 and 429; not 400, 408 or 409 (CLIENT_ERROR)', async () => {
+    for (const status of [500, 502, 503, 504, 429])
+      expect(
+        (
+          await runPreset(
+            'aws-standard',
+            always((m) => fail(status, m)),
+          )
+        ).times,
+      ).toHaveLength(3);
+    for (const status of [400, 408, 409])
+      expect(
+        (
+          await runPreset(
+            'aws-standard',
+            always((m) => fail(status, m)),
+          )
+        ).times,
+      ).toHaveLength(1);
   });
 });
 
