@@ -37,6 +37,27 @@ function killAllOnExit(): void {
   for (const child of running) killGroup(child, 'SIGKILL');
 }
 
+/**
+ * SIGTERM and SIGHUP end node without its 'exit' event (a cancelled CI job, a closed terminal): while
+ * services run, those signals first kill them, then end squall as the signal would have.
+ */
+const FATAL_SIGNALS = ['SIGTERM', 'SIGHUP'] as const;
+function onFatalSignal(signal: NodeJS.Signals): void {
+  killAllOnExit();
+  for (const s of FATAL_SIGNALS) process.off(s, onFatalSignal);
+  process.kill(process.pid, signal);
+}
+
+function track(child: ChildProcess): void {
+  if (running.size === 0) for (const s of FATAL_SIGNALS) process.on(s, onFatalSignal);
+  running.add(child);
+}
+
+function untrack(child: ChildProcess): void {
+  if (!running.delete(child)) return;
+  if (running.size === 0) for (const s of FATAL_SIGNALS) process.off(s, onFatalSignal);
+}
+
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
@@ -89,21 +110,21 @@ export class ServiceProcess {
       exitHookInstalled = true;
       process.on('exit', killAllOnExit);
     }
-    running.add(this.child);
+    track(this.child);
     this.exited = new Promise<ExitStatus>((resolve) => {
       let spawnError: Error | undefined;
       this.child.once('error', (e) => {
         spawnError = e;
         // 'exit' does not follow a failed spawn.
         if (this.child.pid === undefined) {
-          running.delete(this.child);
+          untrack(this.child);
           this.status = { code: null, signal: null };
           this.spawnError = spawnError;
           resolve(this.status);
         }
       });
       this.child.once('exit', (code, signal) => {
-        running.delete(this.child);
+        untrack(this.child);
         this.status = { code, signal };
         resolve(this.status);
       });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+async function answers(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('squall run with a target', { timeout: 90_000 }, () => {
   it('writes the usual reports with the service log beside them, and checks thresholds on variants', async () => {
     const port = await freePort();
@@ -74,6 +83,41 @@ thresholds:
     for (const f of ['result.json', 'report.html', 'summary.md', 'junit.xml', 'target-relay.log'])
       expect(existsSync(join(reportDir, f)), f).toBe(true);
     expect(readFileSync(join(reportDir, 'junit.xml'), 'utf8')).toContain('relay');
+  });
+
+  it('a SIGTERM to squall mid-run stops the service too', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'squall-target-cli-term-'));
+    const file = join(dir, 'long.yaml');
+    writeFileSync(
+      file,
+      `duration: 5m
+traffic: { arrivals: { kind: constant, rate: 2/s } }
+target:
+  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(RELAY)}]
+  env: { OPENAI_BASE_URL: "{{upstream_url}}", PORT: "${port}" }
+  ready: { url: "http://127.0.0.1:${port}/healthz" }
+  request: { path: /ask, body: {} }
+variants:
+  - { name: long }
+`,
+    );
+    const child = spawn(process.execPath, [BIN, 'run', file, '--out', join(dir, 'reports'), '--quiet'], {
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_, signal) => resolve(signal)),
+    );
+    try {
+      // Up once its health check answers (bounded: the test's own timeout).
+      for (let i = 0; i < 300 && !(await answers(port)); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await answers(port)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe('SIGTERM');
+      expect(await answers(port)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('exits 69 naming the variant when the service cannot start, with no stack trace', () => {
