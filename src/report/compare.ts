@@ -65,7 +65,8 @@ export function compareRuns(baseline: RunResult, candidate: RunResult): Comparis
 function compareCell(column: VerdictColumn, baseline: VerdictCell, candidate: VerdictCell): CompareCell {
   const delta = baseline.value !== null && candidate.value !== null ? candidate.value - baseline.value : null;
   let change: CompareCell['change'] = null;
-  if (baseline.rank !== null && candidate.rank !== null) {
+  // A column with no better direction (failure latency) is shown, never judged.
+  if (baseline.rank !== null && candidate.rank !== null && column.better !== null) {
     if (baseline.rank === candidate.rank) change = 'same';
     else change = candidate.rank > baseline.rank === (column.better === 'higher') ? 'better' : 'worse';
   }
@@ -75,20 +76,20 @@ function compareCell(column: VerdictColumn, baseline: VerdictCell, candidate: Ve
 function deltaText(key: VerdictKey, delta: number | null, base: number | null): string {
   if (delta === null) return '—';
   const abs = Math.abs(delta);
-  const text =
-    key === 'successRate'
-      ? `${(abs * 100).toFixed(2)} pp`
-      : key === 'goodput'
-        ? formatRate(abs)
-        : key === 'amplification'
-          ? formatFactor(abs)
-          : key === 'wastedRetries'
-            ? formatCount(abs)
-            : key === 'cost'
-              ? formatCost(abs)
-              : formatMs(abs);
+  const points = key === 'successRate' || key === 'otherSuccess';
+  const text = points
+    ? `${(abs * 100).toFixed(2)} pp`
+    : key === 'goodput'
+      ? formatRate(abs)
+      : key === 'amplification'
+        ? formatFactor(abs)
+        : key === 'wastedRetries' || key === 'unfinished'
+          ? formatCount(abs)
+          : key === 'cost'
+            ? formatCost(abs)
+            : formatMs(abs);
   const relative =
-    key !== 'successRate' && base !== null && base !== 0 && delta !== 0
+    !points && base !== null && base !== 0 && delta !== 0
       ? ` (${delta > 0 ? '+' : '−'}${formatPercent(abs / Math.abs(base), 1)})`
       : '';
   return `${formatSigned(text, delta)}${relative}`;

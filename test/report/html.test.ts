@@ -228,3 +228,32 @@ describe('renderCompareHtml', () => {
     expect(html).toContain('only in the baseline: naive-fixed-2s');
   });
 });
+
+describe('renderHtml tables', () => {
+  it('leaves out breakdowns with a single "(none)" row, and the Cost column without a price', () => {
+    const r: RunResult = structuredClone(result);
+    for (const s of r.strategies) {
+      s.summary.cost = null;
+      s.summary.breakdowns.byUser = {
+        '(none)': { requests: 10, successes: 9, successRate: 0.9, p95Ms: 100 },
+      };
+      s.summary.breakdowns.byFeature = {
+        '(none)': { requests: 10, successes: 9, successRate: 0.9, p95Ms: 100 },
+      };
+    }
+    const html = renderHtml(r);
+    expect(html).not.toContain('impact-byUser');
+    expect(html).not.toContain('impact-byFeature');
+    const verdict = html.match(/<table id="verdict-table"[\s\S]*?<\/table>/)![0];
+    expect(verdict).not.toMatch(/>Cost</);
+    expect(verdict).toMatch(/>Unfinished</);
+  });
+
+  it('shows the same p95 in the verdict table and a breakdown holding the whole run', () => {
+    // One model carries every request: its slice is the verdict table's population.
+    const s = result.strategies[0]!.summary;
+    const only = Object.values(s.breakdowns.byModel);
+    if (only.length === 1) expect(only[0]!.p95Ms).toBe(s.successLatencyMs.p95);
+    else expect.unreachable('the small run should use one model');
+  });
+});

@@ -114,3 +114,41 @@ describe('renderCompareMarkdown', () => {
     expect(renderCompareMarkdown(result, { ...candidate, seed: '9' })).toContain('different seeds (7 vs 9)');
   });
 });
+
+describe('renderCompareMarkdown, new columns', () => {
+  it('counts unfinished requests and never judges failure latency', () => {
+    const candidate: RunResult = structuredClone(result);
+    const s = candidate.strategies[0]!.summary;
+    s.requests.unfinished = (s.requests.unfinished ?? 0) + 12;
+    s.failureLatencyMs = { ...s.failureLatencyMs, count: 5, p95: (s.failureLatencyMs.p95 ?? 0) + 500 };
+    const md = renderCompareMarkdown(result, candidate);
+    const lines = md.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('| naive-fixed-2s | Success |'));
+    const rowOf = (label: string) => lines.slice(at).find((l) => l.includes(`| ${label} |`))!;
+    expect(rowOf('Unfinished')).toContain('**+12** 🔴');
+    expect(rowOf('Failure p95')).not.toMatch(/🔴|🟢/);
+  });
+});
+
+describe('renderMarkdown with several seeds', () => {
+  it('shows means with their interval in the verdict table and a per-seed table', () => {
+    const r = syntheticResult({ strategies: 2, seconds: 60 });
+    const entry = (values: number[]) => ({
+      values,
+      interval: { n: 2, mean: 0.85, sd: 0.07, low: 0.2, high: 1, confidence: 0.95 },
+    });
+    const seedsCI = {
+      seeds: ['1', '2'],
+      confidence: 0.95,
+      strategies: {
+        'strategy-0': { success_rate: entry([0.8, 0.9]) },
+        'strategy-1': { success_rate: entry([0.7, 0.95]) },
+      },
+    };
+    const md = renderMarkdown({ ...r, seedsCI } as RunResult);
+    expect(md).toContain('85.00% [20.00%–100.00%]');
+    expect(md).toContain('mean over 2 seeds [95% interval]');
+    expect(md).toContain('### Per seed');
+    expect(md).toContain('| strategy-1 | `2` | 95.00% |');
+  });
+});
