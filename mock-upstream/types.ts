@@ -183,6 +183,11 @@ export interface ParsedAttempt {
   squallRequestId?: string;
   /** `x-squall-fault` override. */
   forcedFault?: FaultKind;
+  /**
+   * `x-squall-fault: none`: no injected fault for this attempt (no schedule phase, incident or control-API
+   * override fires). What is not injected still applies: rate limits, capacity, key state, latency.
+   */
+  noFaults?: boolean;
 }
 
 export interface RateLimitSnapshot {

@@ -145,13 +145,14 @@ export class Upstream {
       return this.errorReply('model_not_found', { requestId, model: parsed.model }, nowMs);
 
     const forced = raw.headers['x-squall-fault'];
-    if (forced !== undefined && !(FAULT_KINDS as readonly string[]).includes(forced)) {
+    // `none` asks for a clean answer: no injected fault, whatever the schedule says (model/decide.ts (b)).
+    if (forced !== undefined && forced !== 'none' && !(FAULT_KINDS as readonly string[]).includes(forced)) {
       return this.errorReply(
         'bad_request',
         {
           requestId,
           param: 'x-squall-fault',
-          message: `Unknown x-squall-fault "${forced}". Known kinds: ${FAULT_KINDS.join(', ')}.`,
+          message: `Unknown x-squall-fault "${forced}". Known kinds: ${FAULT_KINDS.join(', ')}, or none for no injected fault.`,
         },
         nowMs,
       );
@@ -172,7 +173,8 @@ export class Upstream {
     if (attemptKey) attempt.attemptKey = attemptKey;
     const squallRequestId = raw.headers['x-squall-request-id'];
     if (squallRequestId) attempt.squallRequestId = squallRequestId;
-    if (forced) attempt.forcedFault = forced as FaultKind;
+    if (forced === 'none') attempt.noFaults = true;
+    else if (forced) attempt.forcedFault = forced as FaultKind;
     return { attempt, parsed, ctx };
   }
 

@@ -28,7 +28,8 @@ import type { Effects } from './schedule.ts';
  *      non-empty). A 401 charges nothing (the caller is not known); a 404 charges one request.
  *  (k) states that answer every attempt of a kind for a whole phase, not a draw: an expired API key
  *      (causes/key-state.ts) → 401.
- *  (b) faults from control-API overrides and active schedule phases: one uniform draw per attempt, walked
+ *  (b) faults from control-API overrides and active schedule phases (none for `x-squall-fault: none`,
+ *      which skips injected faults only: (k), (c), (d) still apply): one uniform draw per attempt, walked
  *      over the kinds in FAULT_KINDS order with cumulative probabilities (so their sum is capped at 1);
  *      the kind it lands in fires. Stream kinds are skipped for non-streaming requests.
  *  (c) rate limits: the RPM/TPM buckets, charged prompt + max_tokens up front → 429 (requests or tokens)
@@ -144,8 +145,8 @@ function decideCore(input: CauseInput): Decision {
     if (d !== undefined) return d;
   }
 
-  // (b)
-  if (fx.anyFault) {
+  // (b), skipped for `x-squall-fault: none`
+  if (fx.anyFault && !attempt.noFaults) {
     const u = hashUniform(ctx.faultSeed, key);
     let cumulative = 0;
     for (let i = 0; i < FAULT_KINDS.length; i++) {

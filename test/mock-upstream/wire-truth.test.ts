@@ -189,3 +189,56 @@ describe('an injected error says what its headers say', () => {
     }
   });
 });
+
+describe('x-squall-fault: none', () => {
+  it('forces a clean answer for one request on a server whose schedule fails everything', async () => {
+    const down = await startHttpFront(
+      testUpstream({
+        rate_limits: { requests_per_min: 2, tokens_per_min: 1_000_000 },
+        phases: [{ name: 'down', start: 0, end: '1h', faults: { '500': 0.5, reset: 0.5 } }],
+      }),
+      { port: 0 },
+    );
+    const send = (fault?: string) =>
+      fetch(`${down.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer sk-test',
+          'content-type': 'application/json',
+          ...(fault ? { 'x-squall-fault': fault } : {}),
+        },
+        body: JSON.stringify(CHAT),
+      }).then(
+        async (r) => ({ status: r.status, text: await r.text() }),
+        () => ({ status: 0, text: '' }),
+      );
+    try {
+      // Injected faults only: the scheduled ones are skipped ...
+      const clean = await send('none');
+      expect(clean.status).toBe(200);
+      expect(JSON.parse(clean.text).choices[0].message.content.length).toBeGreaterThan(0);
+      // ... the rest of the schedule is untouched for requests without the header ...
+      expect([0, 500]).toContain((await send()).status);
+      // ... and what is not injected still applies: the rate limit (2 a minute, both spent) answers.
+      expect((await send('none')).status).toBe(429);
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('is listed beside the fault kinds when an unknown value is sent', async () => {
+    const r = await fetch(`${front.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer sk-test',
+        'content-type': 'application/json',
+        'x-squall-fault': 'nope',
+      },
+      body: JSON.stringify(CHAT),
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toContain(
+      'or none for no injected fault',
+    );
+  });
+});
