@@ -52,6 +52,8 @@ const WHY_NOT: Record<string, string> = {
   wasted_tokens: 'token billing is counted by the mock server (squall serve), not by k6',
   cost: 'token billing is counted by the mock server (squall serve), not by k6',
   pages: 'alerts are evaluated by squall, not k6',
+  failure_p95:
+    'a percentile over failures only; logical_duration mixes successes and failures (filter it by the outcome tag by hand)',
 };
 
 /** Thresholds that apply to `strategy`: listed for all, or under it, or naming it on the left. */
