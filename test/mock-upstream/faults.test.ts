@@ -1,4 +1,5 @@
 import OpenAI, {
+  APIConnectionTimeoutError,
   APIError,
   AuthenticationError,
   BadRequestError,
@@ -105,8 +106,9 @@ describe('stream faults through the SDK', () => {
     expect(r.chunks).toBe(1 + 2);
     expect(r.error).toBeInstanceOf(Error);
     // The client's 300 ms timeout did not save it: only the server's bounded hang (1.5 s) ended the stall.
+    // (A lower bound only: timers never fire early, but a loaded machine may run them late.)
+    expect(r.error).not.toBeInstanceOf(APIConnectionTimeoutError);
     expect(tookMs).toBeGreaterThanOrEqual(1400);
-    expect(tookMs).toBeLessThan(4000);
   });
 
   it('stream_stall_keepalive: keep-alive comments arrive during the stall and are ignored by the parser', async () => {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import OpenAI, {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -8,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type HttpFront, startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
 import type { Upstream } from '../../mock-upstream/upstream.ts';
-import { VirtualClock } from '../../src/sim/clock.ts';
+import { type Clock, RealClock, VirtualClock } from '../../src/sim/clock.ts';
 import { CHAT, testUpstream } from '../helpers/upstream.ts';
 
 /** The real openai SDK over real loopback sockets against `squall serve`'s HTTP front. */
@@ -17,10 +18,24 @@ afterEach(async () => {
   await Promise.all(fronts.splice(0).map((f) => f.close()));
 });
 
-async function serve(upstream: Upstream = testUpstream()): Promise<{ front: HttpFront; upstream: Upstream }> {
-  const front = await startHttpFront(upstream, { port: 0 });
+async function serve(
+  upstream: Upstream = testUpstream(),
+  clock?: Clock,
+): Promise<{ front: HttpFront; upstream: Upstream }> {
+  const front = await startHttpFront(upstream, { port: 0, ...(clock ? { clock } : {}) });
   fronts.push(front);
   return { front, upstream };
+}
+
+/**
+ * Real timers (sockets, the SDK's sleeps) with a time of day the test sets: the upstream's buckets and
+ * schedule read `now()`, so what they decide no longer depends on how fast a loaded machine sends.
+ */
+class SetTimeClock extends RealClock {
+  nowMs = 1_700_000_000_000;
+  override now(): number {
+    return this.nowMs;
+  }
 }
 
 function sdk(
@@ -118,13 +133,13 @@ describe('HTTP front with the real openai SDK', () => {
   });
 
   it('timeout: the server hangs and the client timeout fires (APIConnectionTimeoutError)', async () => {
-    const { front } = await serve();
-    const started = Date.now();
+    const { front, upstream } = await serve();
     const e = await sdk(front, { faultHeader: 'timeout', timeout: 300 })
       .chat.completions.create(CHAT)
       .catch((x: unknown) => x);
+    // The client's timeout, not the server's bounded hang (3 s) or anything else, ended the call.
     expect(e).toBeInstanceOf(APIConnectionTimeoutError);
-    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(upstream.journal.list({ limit: 10 }).map((j) => j.outcome)).toEqual(['timeout']);
   });
 
   it('streams chat completions that the SDK parses into the same text as the non-streaming answer', async () => {
@@ -158,8 +173,12 @@ describe('HTTP front with the real openai SDK', () => {
   });
 
   it("the SDK's own retries show in the journal with x-stainless-retry-count, and retry-after-ms is honoured", async () => {
+    // The upstream's time moves only when the test moves it: the drain below is never refilled however
+    // slowly it runs, and the retry finds the bucket refilled because the 429's wait has passed.
+    const clock = new SetTimeClock();
     const { front, upstream } = await serve(
       testUpstream({ rate_limits: { requests_per_min: 60, tokens_per_min: 1_000_000 } }),
+      clock,
     );
     // Drain the request bucket (60 RPM) until it answers 429, then let the SDK meet the 429 and wait it out.
     for (let i = 0; i < 200; i++) {
@@ -178,11 +197,10 @@ describe('HTTP front with the real openai SDK', () => {
       maxRetries: 2,
       fetch: async (url, init) => {
         const res = await fetch(url, init);
-        seen.push({
-          status: res.status,
-          retryAfterMs: Number(res.headers.get('retry-after-ms')),
-          atMs: Date.now(),
-        });
+        const retryAfterMs = Number(res.headers.get('retry-after-ms'));
+        seen.push({ status: res.status, retryAfterMs, atMs: performance.now() });
+        // The upstream's clock passes the wait the 429 asked for.
+        if (res.status === 429) clock.nowMs += retryAfterMs;
         return res;
       },
     });
@@ -194,19 +212,20 @@ describe('HTTP front with the real openai SDK', () => {
       ['ok', 1],
     ]);
     expect(seen.map((s) => s.status)).toEqual([429, 200]);
-    // The SDK waited what retry-after-ms said (not its own 0.5 s default backoff).
-    const waitedMs = entries[1]!.atMs - entries[0]!.atMs;
-    expect(seen[0]!.retryAfterMs).toBeGreaterThan(0);
-    expect(waitedMs).toBeGreaterThanOrEqual(seen[0]!.retryAfterMs - 5);
+    // The SDK waited (in real time) at least what retry-after-ms said, not its own 0.5 s default backoff:
+    // a lower bound, which a slow machine only makes longer.
+    expect(seen[0]!.retryAfterMs).toBeGreaterThan(500);
+    expect(seen[1]!.atMs - seen[0]!.atMs).toBeGreaterThanOrEqual(seen[0]!.retryAfterMs - 5);
   });
 
   it('at 60 RPM a burst of 61 gets exactly one 429 and remaining-requests falls one by one', async () => {
+    // The burst happens at one instant of the upstream's time, however long the sockets take.
     const { front } = await serve(
       testUpstream({ rate_limits: { requests_per_min: 60, tokens_per_min: 10_000_000 } }),
+      new SetTimeClock(),
     );
     const statuses: number[] = [];
     const remaining: number[] = [];
-    const started = Date.now();
     for (let i = 0; i < 61; i++) {
       const r = await fetch(`${front.baseURL}/chat/completions`, {
         method: 'POST',
@@ -217,15 +236,8 @@ describe('HTTP front with the real openai SDK', () => {
       statuses.push(r.status);
       remaining.push(Number(r.headers.get('x-ratelimit-remaining-requests')));
     }
-    const elapsedMs = Date.now() - started;
-    // The bucket refills one request per second (continuously). A burst that takes under a second on
-    // loopback gets exactly one 429; each further whole second of burst time lets one more request in.
-    const refilled = Math.floor(elapsedMs / 1000);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(Math.max(0, 1 - refilled));
-    if (refilled === 0) {
-      expect(statuses[60]).toBe(429);
-      expect(remaining.slice(0, 60)).toEqual(Array.from({ length: 60 }, (_, i) => 59 - i));
-    }
+    expect(statuses).toEqual([...Array.from({ length: 60 }, () => 200), 429]);
+    expect(remaining.slice(0, 60)).toEqual(Array.from({ length: 60 }, (_, i) => 59 - i));
   });
 
   it('in virtual time (no wall clock to race), a burst of 61 at 60 RPM gets exactly one 429', async () => {
@@ -255,8 +267,15 @@ describe('HTTP front with the real openai SDK', () => {
   });
 
   it('a scheduled full refuse outage closes the port (ECONNREFUSED) and reopens it afterwards', async () => {
+    // The outage's start and end are timers on a virtual clock that the test moves: "during" and "after"
+    // are exact, whatever the machine's load (no round trip, so answers need no timer).
+    const clock = new VirtualClock(0);
     const { front } = await serve(
-      testUpstream({ phases: [{ name: 'outage', start: 300, end: 900, faults: { refuse: 1 } }] }),
+      testUpstream({
+        network: { rtt: '0ms' },
+        phases: [{ name: 'outage', start: 300, end: 900, faults: { refuse: 1 } }],
+      }),
+      clock,
     );
     const call = () =>
       fetch(`${front.baseURL}/models`, { headers: { authorization: 'Bearer sk-x' } }).then(
@@ -264,9 +283,11 @@ describe('HTTP front with the real openai SDK', () => {
         (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? 'error',
       );
     expect(await call()).toBe(200);
-    await new Promise((r) => setTimeout(r, 450));
+    await clock.advance(450);
+    expect(front.server.listening).toBe(false);
     expect(await call()).toBe('ECONNREFUSED');
-    await new Promise((r) => setTimeout(r, 700));
+    await clock.advance(700);
+    if (!front.server.listening) await once(front.server, 'listening');
     expect(await call()).toBe(200);
   });
 });
