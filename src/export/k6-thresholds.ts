@@ -1,4 +1,4 @@
-import type { ThresholdOp, ThresholdSpec } from '../metrics/thresholds.ts';
+import type { ThresholdExpr, ThresholdOp, ThresholdSpec } from '../metrics/thresholds.ts';
 
 /**
  * squall thresholds → k6 `options.thresholds`, only where the generated script records an equivalent
@@ -56,6 +56,22 @@ const WHY_NOT: Record<string, string> = {
     'a percentile over failures only; logical_duration mixes successes and failures (filter it by the outcome tag by hand)',
 };
 
+/**
+ * Why a threshold cannot be checked by one exported run of one strategy (it compares with another metric
+ * or strategy, or asks for a confidence level over seeds), or null. Shared by the k6 and Locust exports.
+ */
+export function beyondOneRun(expr: ThresholdExpr, strategy: string, engine: string): string | null {
+  if (expr.right.kind === 'metric') {
+    const other = expr.right.strategy ?? strategy;
+    return other === strategy
+      ? `compares two metrics; a ${engine} check compares one metric with a number`
+      : `compares with strategy "${other}"; a ${engine} run reproduces one strategy (export it too and compare the results)`;
+  }
+  if (expr.confidence !== undefined)
+    return `a confidence level needs several seeded runs; ${engine} runs once`;
+  return null;
+}
+
 /** Thresholds that apply to `strategy`: listed for all, or under it, or naming it on the left. */
 export function thresholdsFor(specs: readonly ThresholdSpec[], strategy: string): ThresholdSpec[] {
   return specs.filter((s) => {
@@ -79,19 +95,9 @@ export function mapThresholds(specs: readonly ThresholdSpec[], strategy: string)
   for (const spec of thresholdsFor(specs, strategy)) {
     const { expr } = spec;
     const source = expr.source;
-    if (expr.right.kind === 'metric') {
-      const other = expr.right.strategy ?? strategy;
-      unmapped.push({
-        source,
-        reason:
-          other === strategy
-            ? 'compares two metrics; k6 thresholds compare one metric with a number'
-            : `compares with strategy "${other}"; a k6 script runs one strategy (export it too and compare the results)`,
-      });
-      continue;
-    }
-    if (expr.confidence !== undefined) {
-      unmapped.push({ source, reason: 'a confidence level needs several seeded runs; k6 runs once' });
+    const why = beyondOneRun(expr, strategy, 'k6');
+    if (why !== null || expr.right.kind === 'metric') {
+      unmapped.push({ source, reason: why ?? 'no k6 equivalent' });
       continue;
     }
     const value = round(expr.right.value);

@@ -1,5 +1,5 @@
 import type { ThresholdOp, ThresholdSpec } from '../metrics/thresholds.ts';
-import { thresholdsFor } from './k6-thresholds.ts';
+import { beyondOneRun, thresholdsFor } from './k6-thresholds.ts';
 
 /**
  * squall thresholds → the CHECKS the locustfile evaluates when the run ends (on the master, over every
@@ -60,19 +60,9 @@ export function mapLocustThresholds(
   const unmapped: LocustThresholdMapping['unmapped'] = [];
   for (const { expr } of thresholdsFor(specs, strategy)) {
     const source = expr.source;
-    if (expr.right.kind === 'metric') {
-      const other = expr.right.strategy ?? strategy;
-      unmapped.push({
-        source,
-        reason:
-          other === strategy
-            ? 'compares two metrics of one run; the end-of-run check compares a metric with a number'
-            : `compares with strategy "${other}"; a locustfile runs one strategy (export it too and compare)`,
-      });
-      continue;
-    }
-    if (expr.confidence !== undefined) {
-      unmapped.push({ source, reason: 'a confidence level needs several seeded runs; Locust runs once' });
+    const why = beyondOneRun(expr, strategy, 'Locust');
+    if (why !== null || expr.right.kind === 'metric') {
+      unmapped.push({ source, reason: why ?? 'no Locust equivalent' });
       continue;
     }
     const metric = expr.left.metric;
