@@ -18,3 +18,45 @@ export function createConnections(config: ClientConfig, clock: Clock): BoundedPo
 export function noConnectionMessage(pool: BoundedPool, why: string): string {
   return `client connection pool: no connection free (${pool.size} in use, ${why === 'queue_full' ? 'wait queue full' : 'waited too long'})`;
 }
+
+/**
+ * The answer to a fetch that holds a pooled connection: the connection goes back when its body has been
+ * read to the end, cancelled or broken, or the request is aborted, not when the head arrives, so a stream
+ * that stalls midway holds its connection as it does in httpx or undici.
+ */
+export function releaseAfterBody(res: Response, release: () => void, signal?: AbortSignal | null): Response {
+  const source = res.body;
+  if (!source) {
+    release();
+    return res;
+  }
+  let released = false;
+  const once = () => {
+    if (released) return;
+    released = true;
+    signal?.removeEventListener('abort', once);
+    release();
+  };
+  if (signal?.aborted) once();
+  else signal?.addEventListener('abort', once, { once: true });
+  const reader = source.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          once();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (e) {
+        once();
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      once();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}

@@ -3,6 +3,7 @@ import { createInProcessFetch } from '../../mock-upstream/fronts/in-process.ts';
 import { BILLED_OUTCOMES } from '../../mock-upstream/model/fault-kinds.ts';
 import type { Decision, ParsedAttempt, UpstreamConfig } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
+import { releaseAfterBody } from '../client/connections.ts';
 import { Client, refusedAttempt, refusedFetch } from '../client/index.ts';
 import type { ClientConfig } from '../client/types.ts';
 import { Histogram } from '../metrics/histogram.ts';
@@ -257,8 +258,10 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
         };
         const abandoned = client?.attemptAbandoned(req.id) ?? false;
         recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), abandoned);
-        return res;
+        // A pooled connection stays held until the body is read, cancelled or broken.
+        return gate ? releaseAfterBody(res, () => gate.release(), init?.signal) : res;
       } catch (e) {
+        gate?.release();
         const aborted = init?.signal?.aborted === true;
         const outcome: AttemptOutcome = aborted
           ? { kind: 'network', error: 'timeout', message: 'client timeout', model: req.model }
@@ -266,9 +269,6 @@ async function runStrategy(input: StrategyRunInput, mode: 'sim' | 'live'): Promi
         const abandoned = aborted || (client?.attemptAbandoned(req.id) ?? false);
         recorder.onAttemptEnd(req.id, outcome, startedMs, clock.now(), takeBilled(key), abandoned);
         throw e;
-      } finally {
-        // When the answer's head is in: a streamed body's connection is let go early (see the README).
-        gate?.release();
       }
     }) as typeof fetch;
     return { clock, rng, emit, send, fetch: fetchFn, baseURL: env.baseURL, log };
