@@ -46,7 +46,7 @@ export function replyForDecision(
   // No response at all: how the connection ends is the kind's answer.
   if (row.status === undefined) {
     if (row.answer === 'hang') return { kind: 'hang', ms: (d.hangMs ?? ctx.config.maxHangMs) + networkMs };
-    if (row.answer === 'none') return { kind: 'refuse', delayMs: networkMs };
+    if (row.answer === 'none') return { kind: 'refuse', delayMs: d.latencyMs + networkMs };
     return { kind: 'reset', delayMs: d.latencyMs + networkMs };
   }
 

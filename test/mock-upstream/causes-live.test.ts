@@ -20,11 +20,14 @@ import { Rng } from '../../src/sim/rng.ts';
 
 const CHAT = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}';
 
-async function post(baseURL: string): Promise<{ status: number; headers: Headers; ms: number }> {
+async function post(
+  baseURL: string,
+  apiKey = 'sk-live',
+): Promise<{ status: number; headers: Headers; ms: number }> {
   const t0 = performance.now();
   const r = await fetch(`${baseURL}/chat/completions`, {
     method: 'POST',
-    headers: { authorization: 'Bearer sk-live', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: CHAT,
   });
   await r.arrayBuffer();
@@ -78,6 +81,32 @@ describe('the upstream causes over HTTP on loopback', () => {
       expect(rejected.headers.get('retry-after')).toBe('90');
     } finally {
       await busyFront.close();
+    }
+  }, 30_000);
+});
+
+describe('slow failures and expired keys over HTTP on loopback', () => {
+  it('a 503 takes its fault latency and an expired key is refused for its whole phase', async () => {
+    const upstream = createUpstream({
+      seed: 2,
+      upstream: {
+        network: { rtt: '0ms' },
+        fault_latency: { '503': '250ms' },
+        phases: [
+          { start: 0, end: '1h', faults: { '503': 1 }, scope: { api_keys: ['sk-live'] } },
+          { start: 0, end: '1h', expired_keys: ['sk-old'] },
+        ],
+      },
+    });
+    const front = await startHttpFront(upstream, { port: 0, clock: new RealClock() });
+    try {
+      const slow = await post(front.baseURL);
+      expect(slow.status).toBe(503);
+      expect(slow.ms).toBeGreaterThanOrEqual(240);
+      const expired = await Promise.all(Array.from({ length: 5 }, () => post(front.baseURL, 'sk-old')));
+      expect(expired.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    } finally {
+      await front.close();
     }
   }, 30_000);
 });

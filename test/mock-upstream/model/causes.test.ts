@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RateLimits } from '../../../mock-upstream/model/buckets.ts';
 import { UPSTREAM_CAUSES } from '../../../mock-upstream/model/causes/index.ts';
 import { burstOf } from '../../../mock-upstream/model/causes/quantum.ts';
+import { FAULT_KINDS, faultKindRow } from '../../../mock-upstream/model/fault-kinds.ts';
 import { UpstreamModel } from '../../../mock-upstream/model/index.ts';
 import { replyForDecision } from '../../../mock-upstream/reply.ts';
 import type { PhaseConfig } from '../../../mock-upstream/types.ts';
@@ -60,7 +61,9 @@ describe('network round trip (upstream.network.rtt)', () => {
       kind: 'reset',
       delayMs: 107,
     });
-    expect(replyForDecision(ctx, chatAttempt(), { ...base, outcome: 'refuse', rateLimit })).toEqual({
+    expect(
+      replyForDecision(ctx, chatAttempt(), { ...base, latencyMs: 0, outcome: 'refuse', rateLimit }),
+    ).toEqual({
       kind: 'refuse',
       delayMs: 7,
     });
@@ -121,6 +124,25 @@ describe('latency per fault kind (upstream.fault_latency)', () => {
     expect(m.decide(chatAttempt(), 2000)).toMatchObject({ outcome: '503', latencyMs: 5000 });
     // No entry: the kind's default (a 500 takes the processing latency, 100 ms here).
     expect(m.decide(chatAttempt(), 3000)).toMatchObject({ outcome: '500', latencyMs: 100 });
+  });
+
+  it('property: every kind with an entry takes exactly that latency (a hang: that hold, capped)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...FAULT_KINDS), fc.integer({ min: 0, max: 120_000 }), (kind, ms) => {
+        const m = new UpstreamModel(
+          upstreamConfig({
+            faultLatency: { [kind]: fixedMs(ms) },
+            phases: [phase({ faults: { [kind]: 1 } })],
+          }),
+          { startMs: 0 },
+        );
+        const d = m.decide(chatAttempt({ stream: true }), 0);
+        expect(d.outcome).toBe(kind);
+        if (faultKindRow(kind).hangs) expect(d.hangMs).toBe(Math.min(ms, 30_000));
+        else expect(d.latencyMs).toBe(ms);
+      }),
+      { seed: 5, numRuns: 200 },
+    );
   });
 
   it('slows a capacity 503 too, and caps a hang at maxHangMs', () => {
