@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { PROCESS_PLACEHOLDERS, placeholdersIn, REQUEST_PLACEHOLDERS } from '../target/template.ts';
+import {
+  expandString,
+  PROCESS_PLACEHOLDERS,
+  placeholdersIn,
+  REQUEST_PLACEHOLDERS,
+} from '../target/template.ts';
 import { durationMs } from './upstream-schema.ts';
 
 /**
@@ -26,11 +31,23 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 const envValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 const envSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), envValue);
 
-/** An http URL on loopback: squall starts the service on this machine, and sends it nothing elsewhere. */
+/**
+ * An http URL on loopback: squall starts the service on this machine, and sends it nothing elsewhere.
+ * It may say `{{port}}` for the port (kept as written: it is filled per variant).
+ */
 const loopbackUrl = z.string().transform((v, ctx) => {
   let url: URL;
+  const others = placeholdersIn(v).filter((p) => p !== 'port');
+  if (others.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `only {{port}} may stand in a ready URL, found {{${others[0]}}}`,
+      params: { hint: 'e.g. http://127.0.0.1:{{port}}/healthz' },
+    });
+    return z.NEVER;
+  }
   try {
-    url = new URL(v);
+    url = new URL(expandString(v, { port: '1' }));
   } catch {
     ctx.addIssue({
       code: 'custom',
@@ -55,7 +72,7 @@ const loopbackUrl = z.string().transform((v, ctx) => {
     });
     return z.NEVER;
   }
-  return url.href;
+  return others.length === 0 && placeholdersIn(v).includes('port') ? v : url.href;
 });
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { type HttpFront, startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import type { Decision, ParsedAttempt } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
@@ -12,7 +13,7 @@ import type { TrafficSource } from '../traffic/index.ts';
 import { attemptOutcomeOf, billedTokensOf, serviceOutcome } from './outcome.ts';
 import { ServiceProcess } from './process.ts';
 import { probe, waitReady } from './ready.ts';
-import { expand, expandString, requestValues } from './template.ts';
+import { expand, expandString, placeholdersIn, requestValues } from './template.ts';
 
 /**
  * One variant of a service under test, in wall time: a fresh mock upstream on loopback (the plan's seed
@@ -70,11 +71,14 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
   const { target, variant } = input;
   const clock = new RealClock();
 
-  const squatter = await probe(target.readyUrl, PORT_CHECK_TIMEOUT_MS);
+  // `{{port}}`: a free loopback port for this variant's service.
+  const servicePort = placeholdersIn(target.readyUrl).includes('port') ? String(await freePort()) : '';
+  const readyUrl = expandString(target.readyUrl, { port: servicePort });
+  const squatter = await probe(readyUrl, PORT_CHECK_TIMEOUT_MS);
   if (typeof squatter === 'number') {
     throw new SquallError(
       'ERR_SQUALL_TARGET',
-      `variant "${variant.name}": something already answers ${target.readyUrl} (status ${squatter}) before squall started the service`,
+      `variant "${variant.name}": something already answers ${readyUrl} (status ${squatter}) before squall started the service`,
       { hint: 'stop whatever listens on that port, or give the service another port in the scenario' },
     );
   }
@@ -84,7 +88,7 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
   const warm = await startHttpFront(new Upstream({ ...input.upstream, journalSize: 0 }), { port: 0, clock });
   const port = warm.port;
   const upstreamUrl = warm.baseURL;
-  const values = { upstream_url: upstreamUrl, variant: variant.name };
+  const values = { upstream_url: upstreamUrl, variant: variant.name, port: servicePort };
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries({ ...target.env, ...variant.env })) env[k] = expandString(v, values);
   const service = ServiceProcess.start({
@@ -103,7 +107,7 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
   const inFlight = new Set<AbortController>();
   try {
     try {
-      await waitReady(service, target.readyUrl, {
+      await waitReady(service, readyUrl, {
         timeoutMs: target.readyTimeoutMs,
         ...(input.signal ? { signal: input.signal } : {}),
       });
@@ -120,7 +124,7 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
     }
     // The schedule counts from the front's start; so do arrivals.
     const originMs = upstream.model.startMs ?? clock.now();
-    return await drive(input, service, upstream, clock, originMs, timers, inFlight, wallStart);
+    return await drive(input, readyUrl, service, upstream, clock, originMs, timers, inFlight, wallStart);
   } finally {
     for (const t of timers) clearTimeout(t);
     for (const ac of inFlight) ac.abort(new Error('run ended'));
@@ -131,6 +135,7 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
 
 async function drive(
   input: VariantRunInput,
+  readyUrl: string,
   service: ServiceProcess,
   upstream: Upstream,
   clock: RealClock,
@@ -147,7 +152,7 @@ async function drive(
   });
   const lag = new Histogram();
   const strategyErrors: string[] = [];
-  const serviceUrl = new URL(target.request.path, target.readyUrl).origin;
+  const serviceUrl = new URL(readyUrl).origin;
   const later = (fn: () => void, ms: number) => {
     const t = setTimeout(
       () => {
@@ -367,6 +372,18 @@ async function drive(
     join: { by, attempts, forwardedRequestId: forwarded },
     logFile: input.logFile,
   };
+}
+
+/** A port nothing listens on now (the kernel's pick); the service binds it a moment later. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Reads an answer to its end, keeping at most MAX_ANSWER_BYTES (the status is what counts). */

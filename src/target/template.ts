@@ -18,8 +18,11 @@ export const REQUEST_PLACEHOLDERS = [
 ] as const;
 export type RequestPlaceholder = (typeof REQUEST_PLACEHOLDERS)[number];
 
-/** Filled once per variant in `command`, `args`, `env` and `cwd`. */
-export const PROCESS_PLACEHOLDERS = ['upstream_url', 'variant'] as const;
+/**
+ * Filled once per variant in `command`, `args`, `env` and `cwd`; `{{port}}` also in `ready.url` (a free
+ * loopback port squall picks for each variant, so no fixed port can clash with anything else running).
+ */
+export const PROCESS_PLACEHOLDERS = ['upstream_url', 'variant', 'port'] as const;
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([a-z_]+)\s*\}\}$/;

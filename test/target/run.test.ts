@@ -27,7 +27,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-function scenario(port: number, o: { env?: string; variants: string; upstream?: string; extra?: string }) {
+/** `port`: the service's port, or '{{port}}' for squall to pick one. */
+function scenario(
+  port: number | '{{port}}',
+  o: { env?: string; variants: string; upstream?: string; extra?: string },
+) {
   return `
 seed: 7
 duration: 2s
@@ -65,9 +69,9 @@ async function listening(port: number): Promise<boolean> {
 
 describe('a target run', { timeout: 60_000 }, () => {
   it('joins upstream attempts to requests when the service forwards x-squall-request-id, and stops it after', async () => {
-    const port = await freePort();
+    // {{port}}: squall picks the service's port; the relay's log says which.
     const { result, logDir } = await run(
-      scenario(port, { env: 'FORWARD: "1"', variants: '  - { name: relay }' }),
+      scenario('{{port}}', { env: 'FORWARD: "1"', variants: '  - { name: relay }' }),
     );
     expect(result.mode).toBe('live');
     const [v] = result.strategies;
@@ -84,7 +88,9 @@ describe('a target run', { timeout: 60_000 }, () => {
     expect(s.attempts.total).toBe(s.requests.offered);
     expect(s.attempts.perRequest[1]).toBe(s.requests.completed);
     expect(v!.target!.logFile).toBe(join(logDir, 'target-relay.log'));
-    expect(readFileSync(v!.target!.logFile, 'utf8')).toMatch(/relay listening on/);
+    const log = readFileSync(v!.target!.logFile, 'utf8');
+    const port = Number(/relay listening on (\d+)/.exec(log)?.[1]);
+    expect(port).toBeGreaterThan(0);
     expect(renderMarkdown(result)).toContain(
       'variant relay: every upstream attempt carried x-squall-request-id, so attempts are counted per request; its output is in target-relay.log',
     );

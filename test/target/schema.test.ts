@@ -65,6 +65,12 @@ describe('target: and variants: in a scenario', () => {
       /listens on loopback/,
     ],
     [
+      'a ready URL with a request placeholder',
+      BASE + TARGET.replace('8765/healthz', '8765/{{model}}') + VARIANTS,
+      'target.ready.url',
+      /only \{\{port\}\} may stand in a ready URL/,
+    ],
+    [
       'a variant named like a strategy',
       `${BASE}strategies: [{ name: fixed }]\n${TARGET}${VARIANTS}`,
       'variants.0.name',
@@ -75,6 +81,11 @@ describe('target: and variants: in a scenario', () => {
     expect(found.map((p) => p.path)).toContain(path);
     expect(found.find((p) => p.path === path)!.message).toMatch(message);
     expect(found.find((p) => p.path === path)!.line).toBeGreaterThan(1);
+  });
+
+  it('keeps {{port}} in the ready URL as written, to be filled per variant', () => {
+    const loaded = parseScenario('t.yaml', BASE + TARGET.replace(':8765/', ':{{port}}/') + VARIANTS);
+    expect(toPlan(loaded, '1', 'r').target?.plan.readyUrl).toBe('http://127.0.0.1:{{port}}/healthz');
   });
 
   it('--mode sim with a target is a validation error pointing at the target line, before anything runs', async () => {
