@@ -81,7 +81,7 @@ describe('squall run', () => {
     expect(readdirSync(dir).sort()).toEqual(['junit.xml', 'report.html', 'result.json', 'summary.md']);
     const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
     expect(result).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       seed: '1',
       partial: false,
       scenario: { name: 'ci-smoke' },
