@@ -9,6 +9,7 @@ import {
   type RateLimitSnapshot,
   type UpstreamConfig,
 } from '../types.ts';
+import { answeredAtOnce } from './answered-at-once.ts';
 import type { RateLimits } from './buckets.ts';
 import type { Capacity } from './capacity.ts';
 import { capacityRejection } from './causes/capacity-reject.ts';
@@ -117,26 +118,11 @@ function decideCore(input: CauseInput): Decision {
 
   // (0)
   if (ctx.knownKeys && !ctx.knownKeys.has(attempt.apiKey)) {
-    return {
-      outcome: '401',
-      latencyMs: 0,
-      queueMs: 0,
-      completionTokens: 0,
-      rateLimit: ctx.rateLimits.snapshot(attempt.apiKey, nowMs),
-      reason: 'unknown api key',
-      phases,
-    };
+    return answeredAtOnce('401', ctx.rateLimits.snapshot(attempt.apiKey, nowMs), 'unknown api key', phases);
   }
   if (ctx.knownModels && attempt.endpoint !== 'models.list' && !ctx.knownModels.has(attempt.model)) {
-    return {
-      outcome: '404',
-      latencyMs: 0,
-      queueMs: 0,
-      completionTokens: 0,
-      rateLimit: ctx.rateLimits.charge(attempt.apiKey, nowMs, fx.rateLimits),
-      reason: `unknown model "${attempt.model}"`,
-      phases,
-    };
+    const rateLimit = ctx.rateLimits.charge(attempt.apiKey, nowMs, fx.rateLimits);
+    return answeredAtOnce('404', rateLimit, `unknown model "${attempt.model}"`, phases);
   }
 
   // (k)

@@ -31,20 +31,25 @@ export function isFaultKind(s: string): s is FaultKind {
   return FAULT_SET.has(s);
 }
 
+/** A key of a map by fault kind (`faults`, `faultLatency`) must be a known kind. */
+function checkKind(where: string, field: string, kind: string): void {
+  if (!isFaultKind(kind)) {
+    throw invalid(
+      where,
+      `${field}.${kind}`,
+      'is not a known fault kind',
+      `use one of: ${FAULT_KINDS.join(', ')}`,
+    );
+  }
+}
+
 export function checkFaults(where: string, faults: unknown, field = 'faults'): void {
   if (faults === undefined) return;
   if (typeof faults !== 'object' || faults === null || Array.isArray(faults)) {
     throw invalid(where, field, 'must be a map of fault kind to probability', 'e.g. faults: { "500": 0.1 }');
   }
   for (const [kind, p] of Object.entries(faults)) {
-    if (!isFaultKind(kind)) {
-      throw invalid(
-        where,
-        `${field}.${kind}`,
-        'is not a known fault kind',
-        `use one of: ${FAULT_KINDS.join(', ')}`,
-      );
-    }
+    checkKind(where, field, kind);
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
       throw invalid(
         where,
@@ -123,14 +128,7 @@ export function checkFaultLatency(
     );
   }
   for (const [kind, l] of Object.entries(spec)) {
-    if (!isFaultKind(kind)) {
-      throw invalid(
-        where,
-        `${field}.${kind}`,
-        'is not a known fault kind',
-        `use one of: ${FAULT_KINDS.join(', ')}`,
-      );
-    }
+    checkKind(where, field, kind);
     checkLatency(where, l, `${field}.${kind}`);
   }
 }

@@ -52,24 +52,30 @@ const faultKind = z.enum(FAULT_KINDS, {
   error: (iss) => `unknown fault kind ${JSON.stringify(iss.input)}; known: ${FAULT_KINDS.join(', ')}`,
 });
 
-// `when: () => true`: report unknown kinds even when a probability beside them is also wrong (every
-// problem at once).
-const faults = z.record(z.string(), probability).superRefine(
-  (rec, ctx) => {
-    if (typeof rec !== 'object' || rec === null) return;
-    for (const k of Object.keys(rec)) {
-      if (!faultKind.safeParse(k).success) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [k],
-          message: `unknown fault kind "${k}"`,
-          params: { hint: `known kinds: ${FAULT_KINDS.join(', ')}` },
-        });
+/**
+ * A map keyed by fault kind: every unknown kind is reported with the known ones. `when: () => true`: even
+ * when a value beside it is also wrong (every problem at once).
+ */
+function byFaultKind<V extends z.ZodType>(value: V) {
+  return z.record(z.string(), value).superRefine(
+    (rec, ctx) => {
+      if (typeof rec !== 'object' || rec === null) return;
+      for (const k of Object.keys(rec)) {
+        if (!faultKind.safeParse(k).success) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `unknown fault kind "${k}"`,
+            params: { hint: `known kinds: ${FAULT_KINDS.join(', ')}` },
+          });
+        }
       }
-    }
-  },
-  { when: () => true },
-);
+    },
+    { when: () => true },
+  );
+}
+
+const faults = byFaultKind(probability);
 
 export const latencySchema = z.union([
   z.strictObject({ fixed: durationMs }),
@@ -80,26 +86,8 @@ export const latencySchema = z.union([
 /** A duration (a fixed wait) or a latency distribution: `2s`, or `{ median: 2s, p99: 10s }`. */
 const durationOrLatency = z.union([durationMs, latencySchema]);
 
-/**
- * Latency per fault kind (causes/fault-latency.ts): `{ "503": { median: 2s, p99: 10s }, "502": 60s }`.
- * Unknown kinds are reported with the list of known ones, every one at once.
- */
-const faultLatencySchema = z.record(z.string(), durationOrLatency).superRefine(
-  (rec, ctx) => {
-    if (typeof rec !== 'object' || rec === null) return;
-    for (const k of Object.keys(rec)) {
-      if (!faultKind.safeParse(k).success) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [k],
-          message: `unknown fault kind "${k}"`,
-          params: { hint: `known kinds: ${FAULT_KINDS.join(', ')}` },
-        });
-      }
-    }
-  },
-  { when: () => true },
-);
+/** Latency per fault kind (causes/fault-latency.ts): `{ "503": { median: 2s, p99: 10s }, "502": 60s }`. */
+const faultLatencySchema = byFaultKind(durationOrLatency);
 
 /** Quantum of a rate limit (causes/quantum.ts): a duration above 0 and at most a minute. */
 const quantumMs = durationMs.superRefine((ms, ctx) => {

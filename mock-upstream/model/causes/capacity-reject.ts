@@ -1,4 +1,5 @@
 import type { CapacityReject, Decision, RateLimitSnapshot } from '../../types.ts';
+import { answeredAtOnce } from '../answered-at-once.ts';
 import { DRAW_STREAM } from '../draws.ts';
 import { sampleLatencyMs } from '../latency.ts';
 import type { CauseInput, UpstreamCause } from './cause.ts';
@@ -29,15 +30,8 @@ export function capacityRejection(
   inFlight: number,
 ): Decision {
   const reject = input.ctx.config.capacity.reject ?? DEFAULT_REJECT;
-  const d: Decision = {
-    outcome: reject.status === 503 ? '503' : reject.status === 429 ? '429' : '409',
-    latencyMs: 0,
-    queueMs: 0,
-    completionTokens: 0,
-    rateLimit,
-    reason: `capacity: ${inFlight} in flight`,
-    phases: input.phases,
-  };
+  const outcome = reject.status === 503 ? '503' : reject.status === 429 ? '429' : '409';
+  const d = answeredAtOnce(outcome, rateLimit, `capacity: ${inFlight} in flight`, input.phases);
   if (reject.retryAfter !== undefined) {
     d.retryAfterMs = sampleLatencyMs(
       reject.retryAfter,

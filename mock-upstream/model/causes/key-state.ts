@@ -1,4 +1,5 @@
 import type { Decision } from '../../types.ts';
+import { answeredAtOnce } from '../answered-at-once.ts';
 import type { UpstreamCause } from './cause.ts';
 
 /**
@@ -18,14 +19,7 @@ export const keyState: UpstreamCause = {
   gate({ ctx, fx, attempt, nowMs, phases }): Decision | undefined {
     const phase = fx.keyExpiredBy;
     if (phase === undefined) return undefined;
-    return {
-      outcome: '401',
-      latencyMs: 0,
-      queueMs: 0,
-      completionTokens: 0,
-      rateLimit: ctx.rateLimits.snapshot(attempt.apiKey, nowMs),
-      reason: `api key expired (phase "${phase}")`,
-      phases,
-    };
+    const rateLimit = ctx.rateLimits.snapshot(attempt.apiKey, nowMs);
+    return answeredAtOnce('401', rateLimit, `api key expired (phase "${phase}")`, phases);
   },
 };
