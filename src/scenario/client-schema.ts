@@ -34,27 +34,60 @@ const ROUTE_NAME = /^[A-Za-z0-9/][A-Za-z0-9._/-]*$/;
 const positiveDuration = durationMs.refine((ms) => ms > 0, { error: 'must be more than 0' });
 
 const queueSchema = z.strictObject({
-  max: z.number().int().min(0).max(MAX_CLIENT_QUEUE).optional(),
-  timeout: positiveDuration.optional(),
+  max: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_CLIENT_QUEUE)
+    .optional()
+    .describe('most callers waiting at once (default 2048)'),
+  timeout: positiveDuration.optional().describe('longest a caller waits (default 30s)'),
 });
 
 const routeSchema = z.strictObject({
   name: z.string().regex(ROUTE_NAME, {
     error: 'a route name is letters, digits, "/", ".", "_" and "-" (it names a row of the report)',
   }),
-  rate,
-  service_time: latencySchema,
+  rate: rate.describe('arrivals per unit (Poisson), e.g. 20/s'),
+  service_time: latencySchema.describe('how long a request of the route holds its worker'),
 });
 
 export const clientSchema = z
   .strictObject({
-    workers: z.number().int().min(1).max(MAX_CLIENT_WORKERS).optional(),
-    sleep: z.enum(['blocking', 'async']).optional(),
-    queue: queueSchema.optional(),
-    connections: z.number().int().min(1).max(MAX_CLIENT_WORKERS).optional(),
-    connection_queue: queueSchema.optional(),
-    timeout: positiveDuration.optional(),
-    other_traffic: z.array(routeSchema).max(MAX_OTHER_ROUTES).optional(),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CLIENT_WORKERS)
+      .optional()
+      .describe("the app's worker threads or processes; absent: no limit"),
+    sleep: z
+      .enum(['blocking', 'async'])
+      .optional()
+      .describe(
+        'blocking (default): a request holds its worker through backoff sleeps; async: only during attempts',
+      ),
+    queue: queueSchema
+      .optional()
+      .describe('waiting for a worker; a request that gets none fails as client_saturated'),
+    connections: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CLIENT_WORKERS)
+      .optional()
+      .describe('HTTP connections to the upstream host, one per attempt in flight; absent: no limit'),
+    connection_queue: queueSchema
+      .optional()
+      .describe('waiting for a connection (a pool timeout fails the attempt)'),
+    timeout: positiveDuration
+      .optional()
+      .describe("the app's deadline towards its caller, from arrival; the work it started goes on"),
+    other_traffic: z
+      .array(routeSchema)
+      .max(MAX_OTHER_ROUTES)
+      .optional()
+      .describe('routes that never call the LLM but need a worker: the blast radius'),
   })
   .superRefine(
     (c, ctx) => {
@@ -84,6 +117,9 @@ export const clientSchema = z
       });
     },
     { when: () => true },
+  )
+  .describe(
+    'the calling application: its workers, connections, own deadline and other traffic; each strategy gets its own copy',
   );
 
 export type ClientSection = z.output<typeof clientSchema>;
