@@ -7,7 +7,7 @@ import { Histogram } from '../metrics/histogram.ts';
 import { StrategyRecorder } from '../metrics/recorder.ts';
 import type { Progress, RunSettings, StrategyRunResult } from '../runner/run-strategy.ts';
 import { networkOutcome } from '../runner/transport.ts';
-import { RealClock } from '../sim/clock.ts';
+import { RealClock, type TimerHandle } from '../sim/clock.ts';
 import type { AttemptOutcome, LogicalRequest } from '../strategies/types.ts';
 import type { TrafficSource } from '../traffic/index.ts';
 import { attemptOutcomeOf, billedTokensOf, serviceOutcome } from './outcome.ts';
@@ -103,7 +103,7 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
     logFile: input.logFile,
   });
   let front: HttpFront | undefined;
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers = new Set<TimerHandle>();
   const inFlight = new Set<AbortController>();
   try {
     try {
@@ -126,7 +126,7 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
     const originMs = upstream.model.startMs ?? clock.now();
     return await drive(input, readyUrl, service, upstream, clock, originMs, timers, inFlight, wallStart);
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) clock.clearTimeout(t);
     for (const ac of inFlight) ac.abort(new Error('run ended'));
     await service.stop();
     await front?.close();
@@ -140,7 +140,7 @@ async function drive(
   upstream: Upstream,
   clock: RealClock,
   originMs: number,
-  timers: Set<ReturnType<typeof setTimeout>>,
+  timers: Set<TimerHandle>,
   inFlight: Set<AbortController>,
   wallStart: number,
 ): Promise<VariantRunResult> {
@@ -154,7 +154,7 @@ async function drive(
   const strategyErrors: string[] = [];
   const serviceUrl = new URL(readyUrl).origin;
   const later = (fn: () => void, ms: number) => {
-    const t = setTimeout(
+    const t = clock.setTimeout(
       () => {
         timers.delete(t);
         fn();
@@ -165,7 +165,7 @@ async function drive(
     return t;
   };
   /** Attempt ends not yet due, so the run's end can record them (every attempt is accounted for). */
-  const attemptEnds = new Map<ReturnType<typeof setTimeout>, () => void>();
+  const attemptEnds = new Map<TimerHandle, () => void>();
 
   // The upstream side: every attempt the service made, joined to its logical request when it forwarded
   // the id (and that request is still open), ended when the mock's answer is due.
@@ -216,7 +216,7 @@ async function drive(
       if (settled) return;
       settled = true;
       inFlight.delete(ac);
-      clearTimeout(deadline);
+      clock.clearTimeout(deadline);
       timers.delete(deadline);
       open.delete(req.id);
       completed++;
@@ -225,7 +225,7 @@ async function drive(
       onDone?.();
     };
     // The driver's own limit: a service that never answers cannot stall the run.
-    const deadline = setTimeout(() => {
+    const deadline = clock.setTimeout(() => {
       deadlineHit = true;
       ac.abort(new Error('driver deadline'));
       finish({ ok: false, result: 'deadline_exceeded', attempts: 0 });
@@ -324,7 +324,7 @@ async function drive(
         const until = endMs + input.drainMs;
         if (stopped || clock.now() >= until || (!closedModel && arrivalsDone && inFlight.size === 0))
           resolve();
-        else setTimeout(check, Math.min(50, Math.max(1, until - clock.now())));
+        else clock.setTimeout(check, Math.min(50, Math.max(1, until - clock.now())));
       };
       check();
     });
@@ -339,7 +339,7 @@ async function drive(
   }
   // Attempts still waiting for their answer end now, so every attempt is in the counts by kind.
   for (const [t, end] of attemptEnds) {
-    clearTimeout(t);
+    clock.clearTimeout(t);
     timers.delete(t);
     end();
   }
