@@ -8,11 +8,14 @@ import { isSquallError } from '../../src/errors.ts';
 import { unexportableReason } from '../../src/export/k6-strategy.ts';
 import { exportLocust, py, RUNTIME_PARTS, runtimeTemplate } from '../../src/export/locust.ts';
 import { mapLocustThresholds } from '../../src/export/locust-thresholds.ts';
+import { MAX_TRACE_REQUESTS } from '../../src/export/locust-traffic.ts';
 import { loadScenario, parseScenario, thresholdsOf } from '../../src/scenario/plan.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { parseRetryAfterMs } from '../../src/strategies/retry-after.ts';
+import type { LogicalRequest } from '../../src/strategies/types.ts';
 import { arrivalTimes } from '../../src/traffic/arrivals/index.ts';
 import { toTrafficSpec } from '../../src/traffic/parse.ts';
+import { createTraffic } from '../../src/traffic/source.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'squall-locustfile-'));
@@ -65,6 +68,8 @@ for c in json.loads(sys.stdin.read()):
     m = load(c["file"])
     if c["fn"] == "arrivals":
         out.append([[rid, t] for rid, t in m.arrivals_for(c["index"], c["of"], random.Random(1))])
+    elif c["fn"] == "request":
+        out.append(m.request_for(c["id"], random.Random(1)))
     elif c["fn"] == "retry_after":
         out.append(m.parse_retry_after_ms(c["headers"], c["nowMs"] / 1000))
     elif c["fn"] == "delays":
@@ -79,6 +84,10 @@ function scenario(name: string, yaml: string) {
   writeFileSync(file, yaml);
   return parseScenario(file, yaml);
 }
+
+const CHECKOUT = join(ROOT, 'scenarios/traces/checkout-burst.csv');
+const traceYaml = (name: string, file: string, duration: string) =>
+  `name: ${name}\nduration: ${duration}\ntraffic: { model: trace, file: ${JSON.stringify(file)} }\nstrategies: [{ name: a }]\n`;
 
 const ONE_PER_SEC = 'traffic: { arrivals: { kind: constant, rate: 1/s } }\n';
 
@@ -178,12 +187,11 @@ describe('squall export locust: the locustfile', () => {
     ]);
   });
 
-  it('a trace replay is refused with a hint (exit 64 in the CLI)', () => {
-    const trace = join(ROOT, 'scenarios/traces/checkout-burst.csv');
-    const loaded = scenario(
-      'trace',
-      `name: trace\nduration: 10s\ntraffic: { model: trace, file: ${JSON.stringify(trace)} }\nstrategies: [{ name: a }]\n`,
-    );
+  it('a trace longer than a locustfile holds is refused with a hint (exit 64 in the CLI)', () => {
+    const rows = Array.from({ length: MAX_TRACE_REQUESTS + 1 }, (_, i) => `${i},gpt-4o-mini,10,10,false`);
+    const trace = join(dir, 'long.csv');
+    writeFileSync(trace, `timestamp,model,prompt_tokens,max_tokens,stream\n${rows.join('\n')}\n`);
+    const loaded = scenario('long-trace', traceYaml('long-trace', trace, '1h'));
     let error: unknown;
     try {
       exportLocust(loaded);
@@ -191,8 +199,8 @@ describe('squall export locust: the locustfile', () => {
       error = e;
     }
     expect(isSquallError(error, 'ERR_SQUALL_INVALID_CONFIG')).toBe(true);
-    expect((error as Error).message).toMatch(/trace replay cannot be exported to Locust/);
-  });
+    expect((error as Error).message).toMatch(/a locustfile holds at most 100000/);
+  }, 60_000);
 
   it('the CLI writes the file and names it; an unknown strategy exits 64 with the known ones, no stack', () => {
     const bin = join(ROOT, 'bin/squall.mjs');
@@ -257,6 +265,9 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
   ];
   const squallArrivals = new Map<string, Array<[string, number]>>();
   let answers: unknown[] = [];
+  let squallTrace: LogicalRequest[] = [];
+  const TRACE_AT = KINDS.length * 4;
+  const traceCalls = () => 2 + squallTrace.length;
 
   beforeAll(() => {
     const calls: Array<{ file: string; fn: string } & Record<string, unknown>> = [];
@@ -277,6 +288,17 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
         { file, fn: 'arrivals', index: 2, of: 3 },
       );
     }
+    // A trace: squall's own replay (ids, times, recorded fields) against the locustfile's.
+    const traced = scenario('trace', traceYaml('trace', CHECKOUT, '1m'));
+    const traceFile = join(dir, 'trace.py');
+    writeFileSync(traceFile, exportLocust(traced).locustfile);
+    const source = createTraffic(toTrafficSpec(traced.scenario.traffic), traced.scenario.duration, '1');
+    squallTrace = [...source.arrivals()];
+    calls.push(
+      { file: traceFile, fn: 'arrivals', index: 0, of: 2 },
+      { file: traceFile, fn: 'arrivals', index: 1, of: 2 },
+      ...squallTrace.map((r) => ({ file: traceFile, fn: 'request', id: r.id })),
+    );
     const file = join(dir, 'shape-constant.py');
     for (const headers of RETRY_AFTER) calls.push({ file, fn: 'retry_after', headers, nowMs });
     for (const backoff of BACKOFFS) calls.push({ file, fn: 'delays', backoff, n: 6 });
@@ -298,8 +320,34 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     },
   );
 
+  it('a trace: every recorded request at its time with its id and fields, dealt to 2 dispatchers', () => {
+    expect(squallTrace.length).toBe(10);
+    const [first, second, ...requests] = answers.slice(TRACE_AT, TRACE_AT + traceCalls()) as [
+      Array<[string, number]>,
+      Array<[string, number]>,
+      ...Array<Record<string, unknown>>,
+    ];
+    const merged = [...first, ...second].sort((a, b) => Number(a[0].slice(1)) - Number(b[0].slice(1)));
+    expect(merged).toEqual(squallTrace.map((r) => [r.id, r.arrivalMs]));
+    expect(first.length).toBe(5);
+    expect(requests).toEqual(
+      squallTrace.map((r) => ({
+        id: r.id,
+        endpoint: r.endpoint,
+        model: r.model,
+        promptTokens: r.promptTokens,
+        maxTokens: r.maxTokens,
+        stream: r.stream,
+        apiKey: r.apiKey,
+        ...(r.user !== undefined ? { user: r.user } : {}),
+        ...(r.feature !== undefined ? { feature: r.feature } : {}),
+      })),
+    );
+  });
+
   it('Retry-After: retry-after-ms, then seconds, then an HTTP date, read as squall (and the openai SDK) read them', () => {
-    const got = answers.slice(KINDS.length * 4, KINDS.length * 4 + RETRY_AFTER.length);
+    const at = TRACE_AT + traceCalls();
+    const got = answers.slice(at, at + RETRY_AFTER.length);
     const lower = (h: Record<string, string>) =>
       Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
     expect(got).toEqual(RETRY_AFTER.map((h) => parseRetryAfterMs(lower(h), nowMs) ?? null));
@@ -307,7 +355,7 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
 
   it('backoff: the same delays as squall without jitter, and every jitter within its bounds', () => {
     const [none, linear, fixed, full, equal, decorrelated, negative25] = answers.slice(
-      KINDS.length * 4 + RETRY_AFTER.length,
+      TRACE_AT + traceCalls() + RETRY_AFTER.length,
     ) as number[][];
     expect(none).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(linear).toEqual([100, 150, 200, 250, 300, 300]);

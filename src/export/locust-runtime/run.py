@@ -91,7 +91,7 @@ class Arrivals(User):
             wait_s = t0 + t_ms / 1000 - time.time()
             if wait_s > 0:
                 gevent.sleep(wait_s)
-            req = sample_request(rid, rng)
+            req = request_for(rid, rng)
             started_s = t0 + t_ms / 1000
             if len(pool) >= MAX_IN_FLIGHT:
                 record_logical(env, req, started_s, {"overloaded": True})

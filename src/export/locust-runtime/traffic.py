@@ -36,10 +36,14 @@ def times_at_counts(segments, targets, duration_ms):
 
 
 def arrivals_for(index, dispatchers, rng):
-    """(request id, arrival ms) of dispatcher `index` of `dispatchers`. Evenly spaced and burst arrivals
-    are squall's own, numbered as squall numbers them (r0, r1, …), dealt round-robin; Poisson arrivals are
+    """(request id, arrival ms) of dispatcher `index` of `dispatchers`. Evenly spaced, burst and trace
+    arrivals are squall's own, numbered as squall numbers them (r0, r1, …), dealt round-robin; Poisson arrivals are
     each dispatcher's own Poisson process at 1/dispatchers of the rate (their sum is the whole process)."""
     duration_ms = TRAFFIC["durationMs"]
+    if TRAFFIC["kind"] == "trace":
+        for k in range(index, len(TRAFFIC["requests"]), dispatchers):
+            yield TRAFFIC["requests"][k][0], TRAFFIC["requests"][k][1]
+        return
     if TRAFFIC["kind"] == "burst":
         if TRAFFIC["atMs"] < duration_ms:
             for k in range(index, TRAFFIC["count"], dispatchers):
@@ -112,6 +116,23 @@ def sample_request(rid, rng):
         req["user"] = pick_user(MIX["users"], rng)
     if MIX.get("features"):
         req["feature"] = pick_weighted(MIX["features"], rng)
+    return req
+
+
+TRACE = {row[0]: row for row in TRAFFIC.get("requests", [])}
+
+
+def request_for(rid, rng):
+    """A trace's recorded request, or a fresh draw from the mix."""
+    row = TRACE.get(rid)
+    if row is None:
+        return sample_request(rid, rng)
+    rid, _at, endpoint, model, prompt, max_tokens, stream, key, user, feature = row
+    req = {"id": rid, "endpoint": endpoint, "model": model, "promptTokens": prompt, "maxTokens": max_tokens, "stream": stream, "apiKey": key}
+    if user is not None:
+        req["user"] = user
+    if feature is not None:
+        req["feature"] = feature
     return req
 
 
