@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer } from 'node:net';
 import { type HttpFront, startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import type { Decision, ParsedAttempt } from '../../mock-upstream/types.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
@@ -11,9 +10,11 @@ import { RealClock, type TimerHandle } from '../sim/clock.ts';
 import type { AttemptOutcome, LogicalRequest } from '../strategies/types.ts';
 import type { TrafficSource } from '../traffic/index.ts';
 import { attemptOutcomeOf, billedTokensOf, serviceOutcome } from './outcome.ts';
+import { freePort } from './port.ts';
 import { ServiceProcess } from './process.ts';
 import { probe, waitReady } from './ready.ts';
-import { expand, expandString, placeholdersIn, requestValues } from './template.ts';
+import { REQUEST_ID_HEADER, readBounded, serviceRequest } from './request.ts';
+import { expandString, placeholdersIn } from './template.ts';
 
 /**
  * One variant of a service under test, in wall time: a fresh mock upstream on loopback (the plan's seed
@@ -60,9 +61,6 @@ export interface VariantRunResult extends StrategyRunResult {
   logFile: string;
 }
 
-export const REQUEST_ID_HEADER = 'x-squall-request-id';
-/** A service's answer is read up to this size; the rest is dropped (squall only needs the status). */
-const MAX_ANSWER_BYTES = 1 << 20;
 /** Probe of the ready URL before the service starts: something already there would answer for it. */
 const PORT_CHECK_TIMEOUT_MS = 500;
 
@@ -231,22 +229,8 @@ async function drive(
       finish({ ok: false, result: 'deadline_exceeded', attempts: 0 });
     }, input.requestDeadlineMs);
     timers.add(deadline);
-    const v = requestValues(req);
-    const body =
-      target.request.body === undefined ? undefined : JSON.stringify(expand(target.request.body, v));
-    const headers: Record<string, string> = {};
-    for (const [k, h] of Object.entries(target.request.headers))
-      headers[k.toLowerCase()] = expandString(h, v);
-    if (body !== undefined && headers['content-type'] === undefined)
-      headers['content-type'] = 'application/json';
-    headers[REQUEST_ID_HEADER] = req.id;
-    const url = `${serviceUrl}${expandString(target.request.path, v)}`;
-    fetch(url, {
-      method: target.request.method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      signal: ac.signal,
-    })
+    const { url, init } = serviceRequest(target.request, serviceUrl, req);
+    fetch(url, { ...init, signal: ac.signal })
       .then(async (res) => {
         await readBounded(res);
         const last: AttemptOutcome = { kind: 'response', status: res.status, headers: {}, model: req.model };
@@ -372,32 +356,4 @@ async function drive(
     join: { by, attempts, forwardedRequestId: forwarded },
     logFile: input.logFile,
   };
-}
-
-/** A port nothing listens on now (the kernel's pick); the service binds it a moment later. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Reads an answer to its end, keeping at most MAX_ANSWER_BYTES (the status is what counts). */
-async function readBounded(res: Response): Promise<void> {
-  const reader = res.body?.getReader();
-  if (!reader) return;
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      return;
-    }
-  }
 }

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { isSquallError } from '../../src/errors.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { parseScenario, runScenario } from '../../src/scenario/plan.ts';
+import { freePort } from '../../src/target/port.ts';
 
 /**
  * A service under test for real: a small Node relay (fixtures/relay.mjs) started by squall as a child
@@ -15,17 +15,6 @@ import { parseScenario, runScenario } from '../../src/scenario/plan.ts';
  * seconds of traffic; every process is stopped by squall itself (these tests check that it was).
  */
 const RELAY = fileURLToPath(new URL('./fixtures/relay.mjs', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `port`: the service's port, or '{{port}}' for squall to pick one. */
 function scenario(
