@@ -179,7 +179,7 @@ export const upstreamSchema = z
         max_queue: z.number().int().min(0),
         reject: z
           .strictObject({
-            status: z.union([z.literal(503), z.literal(429), z.literal(409)], {
+            status: z.literal([503, 429, 409], {
               error: (iss) => `expected 503, 429 or 409, found ${JSON.stringify(iss.input)}`,
             }),
             retry_after: durationOrLatency.optional(),

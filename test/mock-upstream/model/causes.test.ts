@@ -328,3 +328,32 @@ describe('an expired API key (phases[].expired_keys)', () => {
     }
   });
 });
+
+describe('the causes in a scenario file: every mistake at once, with its line and field', () => {
+  it('reports an unknown kind in fault_latency, a bad reject status, a quantum over a minute and a bad rtt', () => {
+    const text = [
+      'network: { rtt: fast }',
+      'fault_latency: { "503": 2s, "599": 1s }',
+      'rate_limits: { quantum: 2m }',
+      'capacity: { max_concurrent: 4, max_queue: 0, reject: { status: 500 } }',
+      'phases:',
+      '  - { start: 0, end: 1m, retry_after: soon }',
+      '',
+    ].join('\n');
+    let problems: Array<{ line: number; path: string; message: string }> = [];
+    try {
+      parseText('upstream.yaml', text, upstreamSchema);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ScenarioValidationError);
+      problems = (e as ScenarioValidationError).problems;
+    }
+    const at = (path: string) => problems.find((p) => p.path === path);
+    expect(at('fault_latency.599')).toMatchObject({ line: 2, message: 'unknown fault kind "599"' });
+    expect(at('rate_limits.quantum')?.line).toBe(3);
+    expect(at('rate_limits.quantum')?.message).toMatch(/at most 1m/);
+    expect(at('capacity.reject.status')).toMatchObject({ line: 4 });
+    expect(at('capacity.reject.status')?.message).toMatch(/503, 429 or 409/);
+    expect(at('network.rtt')?.line).toBe(1);
+    expect(at('phases.0.retry_after')?.line).toBe(6);
+  });
+});
