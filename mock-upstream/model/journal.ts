@@ -18,6 +18,8 @@ export interface JournalEntry {
   reason: string;
   phases: string[];
   latencyMs: number;
+  /** The `x-squall-request-id` a service under test forwarded: the logical request this attempt served. */
+  squallRequestId?: string;
 }
 
 export const MAX_JOURNAL_SIZE = 1_000_000;
@@ -53,6 +55,8 @@ export class Journal {
   private readonly outcome: string[];
   private readonly reason: string[];
   private readonly phases: string[][];
+  /** '': no `x-squall-request-id` was forwarded. */
+  private readonly squallRequestId: string[];
   private nextSeq = 1;
   /** Sequence number of the oldest entry still held. */
   private firstSeq = 1;
@@ -77,6 +81,7 @@ export class Journal {
     this.outcome = new Array<string>(cap).fill('');
     this.reason = new Array<string>(cap).fill('');
     this.phases = new Array<string[]>(cap).fill(NO_PHASES);
+    this.squallRequestId = new Array<string>(cap).fill('');
   }
 
   /** Appends an entry and returns its sequence number (any `seq` passed in is ignored). */
@@ -97,6 +102,7 @@ export class Journal {
       e.reason,
       e.phases,
       e.latencyMs,
+      e.squallRequestId,
     );
   }
 
@@ -116,6 +122,7 @@ export class Journal {
     reason: string,
     phases: string[],
     latencyMs: number,
+    squallRequestId?: string,
   ): number {
     const seq = this.nextSeq++;
     const cap = this.cap;
@@ -135,6 +142,7 @@ export class Journal {
     this.outcome[i] = outcome;
     this.reason[i] = reason;
     this.phases[i] = phases;
+    this.squallRequestId[i] = squallRequestId ?? '';
     if (seq - this.firstSeq >= cap) this.firstSeq = seq - cap + 1;
     return seq;
   }
@@ -164,6 +172,7 @@ export class Journal {
   clear(): void {
     this.longId.fill('');
     this.phases.fill(NO_PHASES);
+    this.squallRequestId.fill('');
     this.firstSeq = this.nextSeq;
   }
 
@@ -229,6 +238,8 @@ export class Journal {
     if (!Number.isNaN(retryCount)) e.retryCount = retryCount;
     const status = this.status[i]!;
     if (status !== 0) e.status = status;
+    const squallRequestId = this.squallRequestId[i]!;
+    if (squallRequestId !== '') e.squallRequestId = squallRequestId;
     return e;
   }
 }

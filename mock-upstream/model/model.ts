@@ -403,6 +403,7 @@ export class UpstreamModel {
       d.reason,
       d.phases,
       d.latencyMs,
+      attempt.squallRequestId,
     );
   }
 
