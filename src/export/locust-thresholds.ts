@@ -28,6 +28,7 @@ export const LOCUST_METRICS = new Set([
   'amplification',
   'latency_mean',
   'latency_max',
+  'failure_p95',
   'requests',
   'failed',
   'unfinished',
@@ -48,7 +49,6 @@ const WHY_NOT: Record<string, string> = {
   billed_tokens: 'token billing is counted by the mock server (squall serve), not by Locust',
   wasted_tokens: 'token billing is counted by the mock server (squall serve), not by Locust',
   cost: 'token billing is counted by the mock server (squall serve), not by Locust',
-  failure_p95: "failure latency is in Locust's LOGICAL rows (its percentiles mix successes and failures)",
   pages: 'alerts are evaluated by squall, not Locust',
 };
 

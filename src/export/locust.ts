@@ -223,7 +223,7 @@ function renderHeader(r: HeaderInput): string {
         : ['a breaker or retry budget would be one per worker process (this strategy has neither)']),
       'a per-attempt timeout is a gevent.Timeout around the whole attempt (connect, send, read)',
       `streaming: a streamed answer is read to its end and counted as one response (no time-to-first-token figure)${r.streams ? '' : ' (this scenario streams nothing)'}`,
-      "p(N), latency_mean and latency_max in the checks are over successful logical requests, as in squall, with Locust's rounding (two significant digits above 100 ms)",
+      "p(N), latency_mean and latency_max in the checks are over successful logical requests and failure_p95 over failed ones, as in squall, with Locust's rounding (two significant digits above 100 ms)",
     ]),
     ...(r.dropped.length > 0
       ? ['#', '# NOT reproduced (exported with --approximate):', ...bullets(r.dropped)]

@@ -68,6 +68,8 @@ for c in json.loads(sys.stdin.read()):
     m = load(c["file"])
     if c["fn"] == "arrivals":
         out.append([[rid, t] for rid, t in m.arrivals_for(c["index"], c["of"], random.Random(1))])
+    elif c["fn"] == "metric":
+        out.append(m.metric_value(dict(m.fresh_totals(), **c["totals"]), c["check"]))
     elif c["fn"] == "request":
         out.append(m.request_for(c["id"], random.Random(1)))
     elif c["fn"] == "retry_after":
@@ -168,7 +170,7 @@ describe('squall export locust: the locustfile', () => {
         'strategies: [{ name: a }, { name: b }]',
         'thresholds:',
         '  all: [p(99) < 2s, amplification <= 1.5, error_rate < 0.1, recovery_time < 5s]',
-        '  a: [success_rate >= 0.9 with 95% confidence, breaker_opened >= 1]',
+        '  a: [success_rate >= 0.9 with 95% confidence, breaker_opened >= 1, failure_p95 < 3s]',
         '  compare: [\'"a".success_rate > "b".success_rate\']',
         '',
       ].join('\n'),
@@ -179,6 +181,7 @@ describe('squall export locust: the locustfile', () => {
       { source: 'amplification <= 1.5', metric: 'amplification', op: '<=', value: 1.5 },
       { source: 'error_rate < 0.1', metric: 'error_rate', op: '<', value: 0.1 },
       { source: 'breaker_opened >= 1', metric: 'breaker_opened', op: '>=', value: 1 },
+      { source: 'failure_p95 < 3s', metric: 'failure_p95', op: '<', value: 3000 },
     ]);
     expect(m.unmapped.map((u) => u.source)).toEqual([
       'recovery_time < 5s',
@@ -263,6 +266,27 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     expo('decorrelated'),
     expo('negative25'),
   ];
+  // Totals as a run would leave them: 10 offered, 8 succeeded, 2 failed; latencies bucketed in ms.
+  const totals = {
+    offered: 10,
+    succeeded: 8,
+    failed: { transient: 2 },
+    attempts: 13,
+    success_ms: { '100': 4, '200': 3, '900': 1 },
+    success_ms_sum: 1900,
+    success_ms_max: 900,
+    failure_ms: { '3000': 1, '9500': 1 },
+  };
+  const METRIC_CASES: Array<[object, object]> = [
+    [totals, { metric: 'success_rate' }],
+    [totals, { metric: 'amplification' }],
+    [totals, { metric: 'p', percentile: 50 }],
+    [totals, { metric: 'p', percentile: 99 }],
+    [totals, { metric: 'latency_mean' }],
+    [totals, { metric: 'failure_p95' }],
+    [{}, { metric: 'failure_p95' }],
+    [totals, { metric: 'failed' }],
+  ];
   const squallArrivals = new Map<string, Array<[string, number]>>();
   let answers: unknown[] = [];
   let squallTrace: LogicalRequest[] = [];
@@ -302,6 +326,7 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     const file = join(dir, 'shape-constant.py');
     for (const headers of RETRY_AFTER) calls.push({ file, fn: 'retry_after', headers, nowMs });
     for (const backoff of BACKOFFS) calls.push({ file, fn: 'delays', backoff, n: 6 });
+    for (const [totals, check] of METRIC_CASES) calls.push({ file, fn: 'metric', totals, check });
     answers = callRuntime(calls);
   }, 120_000);
 
@@ -353,9 +378,15 @@ describe.skipIf(!PY.hasLocust)('squall export locust: the Python runtime agrees 
     expect(got).toEqual(RETRY_AFTER.map((h) => parseRetryAfterMs(lower(h), nowMs) ?? null));
   });
 
+  it('metrics for the checks: rates and amplification over offered requests, p(N) over successes, failure_p95 over failures', () => {
+    const at = TRACE_AT + traceCalls() + RETRY_AFTER.length + BACKOFFS.length;
+    expect(answers.slice(at)).toEqual([0.8, 1.3, 100, 900, 237.5, 9500, null, 2]);
+  });
+
   it('backoff: the same delays as squall without jitter, and every jitter within its bounds', () => {
     const [none, linear, fixed, full, equal, decorrelated, negative25] = answers.slice(
       TRACE_AT + traceCalls() + RETRY_AFTER.length,
+      TRACE_AT + traceCalls() + RETRY_AFTER.length + BACKOFFS.length,
     ) as number[][];
     expect(none).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(linear).toEqual([100, 150, 200, 250, 300, 300]);

@@ -244,6 +244,8 @@ def record_logical(environment, req, started_s, final, length=0):
     else:
         cls = outcome.split(":")[0]
         TOTALS["failed"][cls] = TOTALS["failed"].get(cls, 0) + 1
+        key = str(bucket_ms(ms))
+        TOTALS["failure_ms"][key] = TOTALS["failure_ms"].get(key, 0) + 1
     environment.events.request.fire(
         request_type=LOGICAL,
         name=PATHS[req["endpoint"]],

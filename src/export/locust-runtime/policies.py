@@ -133,7 +133,7 @@ def server_delay_ms(o, now_s):
 TOTALS_ZERO = {
     "offered": 0, "succeeded": 0, "failed": {}, "unfinished": 0, "attempts": 0, "retries": 0,
     "wasted_retries": 0, "abandoned_attempts": 0, "breaker_opened": 0, "fallbacks": 0,
-    "fallback_exhausted": 0, "success_ms_sum": 0.0, "success_ms_max": 0.0, "success_ms": {},
+    "fallback_exhausted": 0, "success_ms_sum": 0.0, "success_ms_max": 0.0, "success_ms": {}, "failure_ms": {},
     "dispatchers_done": 0,
 }
 

@@ -209,6 +209,8 @@ def metric_value(t, check):
         return t["success_ms_sum"] / t["succeeded"] if t["succeeded"] else None
     if m == "latency_max":
         return t["success_ms_max"] if t["succeeded"] else None
+    if m == "failure_p95":
+        return percentile_ms(t["failure_ms"], 95)
     if m == "requests":
         return offered
     if m == "failed":
