@@ -350,26 +350,32 @@ function checkAliases(doc: Document, lc: LineCounter, file: string): ValidationP
   const open = new Set<unknown>();
   let aliases = 0;
   let total = 0;
-  const problem = (node: unknown, message: string, hint: string) => {
+  const problem = (node: unknown, path: readonly string[], message: string, hint: string) => {
     const range = (node as YamlNode | null)?.range;
-    problems.push({ file, ...(range ? lc.linePos(range[0]) : { line: 1, col: 1 }), path: '', message, hint });
+    problems.push({
+      file,
+      ...(range ? lc.linePos(range[0]) : { line: 1, col: 1 }),
+      path: path.join('.'),
+      message,
+      hint,
+    });
   };
   const aliasHint = 'set the anchor (&name) before any alias (*name) to it';
-  /** Nodes `node` stands for once expanded (1 for a scalar). */
-  const walk = (node: unknown, depth: number): number => {
+  /** Nodes `node` (at `path`, `depth` levels down) stands for once expanded (1 for a scalar). */
+  const walk = (node: unknown, path: readonly string[], depth: number): number => {
     if (problems.length > 0 || node === null || node === undefined) return 0;
     if (isAlias(node)) {
       if (++aliases > MAX_ALIASES) {
-        problem(node, `more than ${MAX_ALIASES} aliases`, 'repeat fewer values through aliases');
+        problem(node, path, `more than ${MAX_ALIASES} aliases`, 'repeat fewer values through aliases');
         return 0;
       }
       const target = anchors.get(node.source);
       if (target === undefined) {
-        problem(node, `alias *${node.source} refers to no anchor &${node.source} before it`, aliasHint);
+        problem(node, path, `alias *${node.source} refers to no anchor &${node.source} before it`, aliasHint);
         return 0;
       }
       if (open.has(target)) {
-        problem(node, `alias *${node.source} refers to the node that contains it`, aliasHint);
+        problem(node, path, `alias *${node.source} refers to the node that contains it`, aliasHint);
         return 0;
       }
       const n = expanded.get(target) ?? 1;
@@ -377,6 +383,7 @@ function checkAliases(doc: Document, lc: LineCounter, file: string): ValidationP
       if (total > MAX_EXPANDED_NODES) {
         problem(
           node,
+          path,
           `through its aliases, the document expands past ${MAX_EXPANDED_NODES.toLocaleString('en-US')} values (an alias bomb?)`,
           'write the values out, or repeat fewer of them through aliases',
         );
@@ -386,6 +393,7 @@ function checkAliases(doc: Document, lc: LineCounter, file: string): ValidationP
     if (depth > MAX_NESTING_DEPTH) {
       problem(
         node,
+        path,
         `nested more than ${MAX_NESTING_DEPTH} levels deep`,
         'a scenario nests a few levels deep',
       );
@@ -397,15 +405,17 @@ function checkAliases(doc: Document, lc: LineCounter, file: string): ValidationP
     total += 1;
     if (isCollection(node)) {
       open.add(node);
-      for (const item of node.items) {
-        if (isPair(item)) n += walk(item.key, depth + 1) + walk(item.value, depth + 1);
-        else n += walk(item, depth + 1);
+      for (const [i, item] of node.items.entries()) {
+        if (isPair(item)) {
+          const key = String((item.key as { value?: unknown } | null)?.value ?? item.key);
+          n += walk(item.key, path, depth + 1) + walk(item.value, [...path, key], depth + 1);
+        } else n += walk(item, [...path, String(i)], depth + 1);
       }
       open.delete(node);
     }
     expanded.set(node, n);
     return n;
   };
-  walk(doc.contents, 0);
+  walk(doc.contents, [], 0);
   return problems;
 }

@@ -63,7 +63,7 @@ describe('YAML anchors and aliases', () => {
   it('an alias with no anchor is a problem at the alias, not a crash', () => {
     const p = problems('name: x\nseed: *a\nduration: 10s\n');
     expect(p).toHaveLength(1);
-    expect(p[0]).toMatchObject({ file: 'demo.yaml', line: 2, col: 7 });
+    expect(p[0]).toMatchObject({ file: 'demo.yaml', line: 2, col: 7, path: 'seed' });
     expect(p[0]!.message).toMatch(/alias \*a refers to no anchor &a before it/);
     expect(p[0]!.hint).toMatch(/set the anchor/);
   });
@@ -75,7 +75,7 @@ describe('YAML anchors and aliases', () => {
 
   it('an alias inside the node it names is a problem, not an endless expansion', () => {
     const p = problems('name: x\nloop: &l [1, *l]\n');
-    expect(p[0]).toMatchObject({ line: 2, col: 14 });
+    expect(p[0]).toMatchObject({ line: 2, col: 14, path: 'loop.1' });
     expect(p[0]!.message).toMatch(/refers to the node that contains it/);
   });
 
