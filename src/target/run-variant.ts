@@ -89,17 +89,28 @@ export async function runTargetVariant(input: VariantRunInput): Promise<VariantR
   const values = { upstream_url: upstreamUrl, variant: variant.name, port: servicePort };
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries({ ...target.env, ...variant.env })) env[k] = expandString(v, values);
-  const service = ServiceProcess.start({
-    variant: variant.name,
-    command:
-      typeof target.command === 'string'
-        ? expandString(target.command, values)
-        : target.command.map((w) => expandString(w, values)),
-    args: variant.args.map((a) => expandString(a, values)),
-    cwd: expandString(target.cwd, values),
-    env,
-    logFile: input.logFile,
-  });
+  let service: ServiceProcess;
+  try {
+    service = ServiceProcess.start({
+      variant: variant.name,
+      command:
+        typeof target.command === 'string'
+          ? expandString(target.command, values)
+          : target.command.map((w) => expandString(w, values)),
+      args: variant.args.map((a) => expandString(a, values)),
+      cwd: expandString(target.cwd, values),
+      env,
+      logFile: input.logFile,
+    });
+  } catch (e) {
+    // The log file could not be opened, or the command is unusable: nothing was started.
+    await warm.close();
+    throw new SquallError(
+      'ERR_SQUALL_TARGET',
+      `variant "${variant.name}": could not start the service (${e instanceof Error ? e.message : String(e)})`,
+      { hint: `check target.command, and that ${input.logFile} can be written` },
+    );
+  }
   let front: HttpFront | undefined;
   const timers = new Set<TimerHandle>();
   const inFlight = new Set<AbortController>();

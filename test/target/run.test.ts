@@ -158,6 +158,17 @@ describe('a target run', { timeout: 60_000 }, () => {
     expect((err as Error).message).toMatch(/variant "missing": the service could not start: .*ENOENT/);
   });
 
+  it('a log folder that cannot be written is an error naming the variant, before anything starts', async () => {
+    const port = await freePort();
+    const text = scenario(port, { variants: '  - { name: nolog }' });
+    const err = await runScenario(parseScenario('svc.yaml', text), { logDir: '/dev/null/squall' }).catch(
+      (e: unknown) => e,
+    );
+    expect(isSquallError(err, 'ERR_SQUALL_TARGET')).toBe(true);
+    expect((err as Error).message).toMatch(/variant "nolog": could not start the service \(.*ENOTDIR/);
+    expect(await listening(port)).toBe(false);
+  });
+
   it('refuses to start when something already answers the ready URL', async () => {
     const port = await freePort();
     const squatter = (await import('node:http')).createServer((_, res) => res.end('me'));
