@@ -147,6 +147,26 @@ describe('a target run', { timeout: 60_000 }, () => {
     expect(await listening(elsewhere)).toBe(false);
   });
 
+  it('an interrupt while the service gets ready gives a partial result, not a failure, and stops it', async () => {
+    const port = await freePort();
+    const elsewhere = await freePort();
+    // Never ready (it listens elsewhere), so the interrupt lands during the readiness wait.
+    const text = scenario(port, { variants: '  - { name: interrupted }' }).replace(
+      `PORT: "${port}"`,
+      `PORT: "${elsewhere}"`,
+    );
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 1000);
+    const logDir = mkdtempSync(join(tmpdir(), 'squall-target-run-'));
+    const { result } = await runScenario(parseScenario(join(logDir, 'svc.yaml'), text), {
+      logDir,
+      signal: ac.signal,
+    });
+    expect(result.partial).toBe(true);
+    expect(result.strategies).toEqual([]);
+    expect(await listening(elsewhere)).toBe(false);
+  });
+
   it('a command that cannot start is an error naming the variant', async () => {
     const port = await freePort();
     const text = scenario(port, { variants: '  - { name: missing }' }).replace(
