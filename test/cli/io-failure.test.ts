@@ -118,6 +118,12 @@ describe('squall run with an --out it cannot write', () => {
     expect(r.stderr).toMatch(/step summary not written: cannot write \/dev\/null\/summary\.md \(ENOTDIR/);
   });
 
+  it('squall init into a folder it cannot write exits 74, naming the path', async () => {
+    const r = await squall(['init', '/dev/null/new.yaml']);
+    expect(r.code).toBe(74);
+    expect(r.stderr).toMatch(/squall: cannot write \/dev\/null\/new\.yaml \(ENOTDIR/);
+  });
+
   it('squall report into a folder it cannot write exits 74 too', async () => {
     const { dir, scenario } = setup();
     expect((await squall(['run', scenario, '--out', dir, '--quiet'])).code).toBe(0);

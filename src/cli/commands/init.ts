@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SquallError } from '../../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { ioError } from '../reports.ts';
 
 /** The starter scenario `squall init` writes: valid as written, every section commented. */
 export const STARTER_SCENARIO = `# yaml-language-server: $schema=./node_modules/squall/scenarios/schema.json
@@ -73,14 +74,10 @@ export function initCommand(file: string): number {
     // 'wx': fails if the file exists, atomically (no check-then-write race).
     writeFileSync(file, STARTER_SCENARIO, { flag: 'wx' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SquallError(
-      'ERR_SQUALL_INVALID_CONFIG',
-      code === 'EEXIST'
-        ? `${file} already exists; not overwriting it`
-        : `cannot write ${file} (${code ?? String(e)})`,
-      { hint: code === 'EEXIST' ? 'pass another file name: squall init my-scenario.yaml' : undefined },
-    );
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(file, e); // exit 74
+    throw new SquallError('ERR_SQUALL_INVALID_CONFIG', `${file} already exists; not overwriting it`, {
+      hint: 'pass another file name: squall init my-scenario.yaml',
+    });
   }
   process.stdout.write(`wrote ${file}; run it with: squall run ${file}\n`);
   return EXIT.ok;
