@@ -48,6 +48,8 @@ interface RequestState {
   hooks: RequestHooks;
   /** The user already has an outcome from the app (its timeout, no worker). */
   userEnded: boolean;
+  /** That outcome was the app's timeout (the work may go on after it). */
+  timedOut: boolean;
   holdsWorker: boolean;
   waiter: PoolWaiter | undefined;
   timer: TimerHandle | undefined;
@@ -103,6 +105,7 @@ export class Client {
     const s: RequestState = {
       hooks,
       userEnded: false,
+      timedOut: false,
       holdsWorker: false,
       waiter: undefined,
       timer: undefined,
@@ -166,12 +169,14 @@ export class Client {
   }
 
   /**
-   * An attempt of `reqId` ended: true when its user had already been answered by the app's timeout, so
-   * the attempt's work (still billed) went to nobody, as an abandoned attempt's does.
+   * An attempt of `reqId` ended: true when its user had already been answered by the app (its timeout,
+   * or no worker for a later attempt), so the attempt's work (still billed) went to nobody, as an
+   * abandoned attempt's does.
    */
   attemptAbandoned(reqId: string): boolean {
-    if (this.requests.get(reqId)?.userEnded !== true) return false;
-    this.attemptsAfterTimeout++;
+    const s = this.requests.get(reqId);
+    if (s?.userEnded !== true) return false;
+    if (s.timedOut) this.attemptsAfterTimeout++;
     return true;
   }
 
@@ -214,6 +219,7 @@ export class Client {
     s.timer = undefined;
     if (s.userEnded) return;
     this.timedOut++;
+    s.timedOut = true;
     this.failUser(s, TIMED_OUT);
     if (s.waiter) {
       this.done(reqId);
