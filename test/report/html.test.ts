@@ -257,3 +257,31 @@ describe('renderHtml tables', () => {
     else expect.unreachable('the small run should use one model');
   });
 });
+
+describe('renderHtml with several seeds', () => {
+  it('puts means with their interval in the verdict table and the per-seed spread in its own table', () => {
+    const r: RunResult = structuredClone(result);
+    const names = r.strategies.map((s) => s.name);
+    const seedsCI = {
+      seeds: ['7', '8'],
+      confidence: 0.95,
+      strategies: Object.fromEntries(
+        names.map((n, i) => [
+          n,
+          {
+            success_rate: {
+              values: [0.5 + i / 10, 0.6 + i / 10],
+              interval: { n: 2, mean: 0.55 + i / 10, sd: 0.07, low: 0, high: 1, confidence: 0.95 },
+            },
+          },
+        ]),
+      ),
+    };
+    const html = renderHtml({ ...r, seedsCI } as RunResult);
+    const verdict = html.match(/<table id="verdict-table"[\s\S]*?<\/table>/)![0];
+    expect(verdict).toContain('55.00% [0.00%–100.00%]');
+    const seeds = html.match(/<table id="seeds-table"[\s\S]*?<\/table>/)![0];
+    expect(seeds.match(/<tr/g)).toHaveLength(1 + names.length * 2);
+    expect(seeds).toContain('60.00%');
+  });
+});
