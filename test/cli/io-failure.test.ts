@@ -7,9 +7,10 @@ import { isSquallError } from '../../src/errors.ts';
 import { squall } from '../helpers/cli.ts';
 
 // Each test here starts squall processes; on a 2-core machine shared by several test runs one start can
-// take 10 s or more. The tests wait for what the process does, never for the clock, so only this
-// generous limit depends on the machine's load.
-vi.setConfig({ testTimeout: 120_000 });
+// take a minute (two runs of these files beside eight people's work: a test of two starts took over
+// 120 s). The tests wait for what the process does, never for the clock, so only this generous limit
+// depends on the machine's load.
+vi.setConfig({ testTimeout: 300_000 });
 
 /**
  * Disks that fail: a report folder that cannot be written exits 74 (EX_IOERR) naming the path and the

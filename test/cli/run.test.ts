@@ -7,9 +7,10 @@ import { describe, expect, it, vi } from 'vitest';
 
 /** End to end, in a subprocess: exit codes, files written, the GitHub step summary. */
 // Each test here starts squall processes; on a 2-core machine shared by several test runs one start can
-// take 10 s or more. The tests wait for what the process does, never for the clock, so only this
-// generous limit depends on the machine's load.
-vi.setConfig({ testTimeout: 120_000 });
+// take a minute (two runs of these files beside eight people's work: a test of two starts took over
+// 120 s). The tests wait for what the process does, never for the clock, so only this generous limit
+// depends on the machine's load.
+vi.setConfig({ testTimeout: 300_000 });
 
 const BIN = fileURLToPath(new URL('../../bin/squall.mjs', import.meta.url));
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
