@@ -127,7 +127,7 @@ export interface StrategySummary {
   serviceTimeMs: LatencyStats;
   /** Waits reported by limiters. */
   limiterWaitMs: LatencyStats;
-  /** Percentile spectrum of `latencyMs` for a log-axis chart. */
+  /** Percentile spectrum of `successLatencyMs` for a log-axis chart (successes only, like every percentile shown). */
   latencySpectrum: Array<{ percentile: number; ms: number }>;
   tokens: {
     /** Everything the upstream billed, including attempts the client abandoned. */
@@ -479,7 +479,7 @@ export class StrategyRecorder {
       uncorrectedLatencyMs: latencyStats(this.uncorrectedLatency),
       serviceTimeMs: latencyStats(this.serviceTime),
       limiterWaitMs: latencyStats(this.limiterWait),
-      latencySpectrum: this.latency
+      latencySpectrum: this.successLatency
         .spectrum()
         .map((p) => ({ percentile: p.percentile, ms: usToMs(p.valueUs) })),
       tokens: {

@@ -146,7 +146,7 @@ function outcomeSection(result: RunResult, o: ReportOptions): string {
     title: 'Success rate by strategy',
     subtitle: hasCI
       ? 'bars: this seed; whiskers: confidence interval across seeds'
-      : 'successful / completed logical requests',
+      : 'successful / offered logical requests (unfinished ones count against it)',
     ariaLabel: `Bar chart of success rate by strategy: ${s.map((x) => `${x.name} ${formatPercent(x.summary.successRate)}`).join(', ')}`,
     fallback: table({
       headers: hasCI ? ['Strategy', 'Success', 'CI low', 'CI high'] : ['Strategy', 'Success'],
@@ -159,14 +159,14 @@ function outcomeSection(result: RunResult, o: ReportOptions): string {
     }),
   });
   const latencyRows = s.map((x, i) => {
-    const l = x.summary.latencyMs;
+    const l = x.summary.successLatencyMs;
     return [names[i]!, formatMs(l.p50), formatMs(l.p90), formatMs(l.p95), formatMs(l.p99), formatMs(l.p999)];
   });
   const latency = figure({
     id: 'chart-latency-percentiles',
     chart: 'latency-percentiles',
     title: 'Latency percentiles by strategy',
-    subtitle: 'from intended arrival, all logical requests',
+    subtitle: 'successful requests, from intended arrival (failures apart: Failure p95 in the verdict table)',
     ariaLabel: `Grouped bar chart of p50, p90, p95, p99 and p99.9 latency for ${s.length} strategies`,
     fallback: table({ headers: ['Strategy', 'p50', 'p90', 'p95', 'p99', 'p99.9'], rows: latencyRows }),
   });
@@ -177,7 +177,7 @@ function outcomeSection(result: RunResult, o: ReportOptions): string {
     id: 'chart-spectrum',
     chart: 'spectrum',
     title: 'Latency percentile spectrum',
-    subtitle: 'HDR-style: the tail is stretched out on a log axis up to p99.99',
+    subtitle: 'successful requests, HDR-style: the tail is stretched out on a log axis up to p99.99',
     ariaLabel: `Line chart of latency by percentile, log axis from p0 to p99.99, one line per strategy`,
     fallback: table({
       headers: ['Percentile', ...s.map((x) => x.name)],

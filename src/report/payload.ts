@@ -126,12 +126,13 @@ function strategyPayload(
     successRate: m.successRate,
     ci,
     amplification: m.amplification,
+    // Successful requests only, as in the verdict table: a strategy that fails fast must not look fast.
     latency: {
-      p50: m.latencyMs.p50,
-      p90: m.latencyMs.p90,
-      p95: m.latencyMs.p95,
-      p99: m.latencyMs.p99,
-      p999: m.latencyMs.p999,
+      p50: m.successLatencyMs.p50,
+      p90: m.successLatencyMs.p90,
+      p95: m.successLatencyMs.p95,
+      p99: m.successLatencyMs.p99,
+      p999: m.successLatencyMs.p999,
     },
     spectrum: m.latencySpectrum
       .filter((p) => p.percentile < 100)

@@ -285,3 +285,15 @@ describe('renderHtml with several seeds', () => {
     expect(seeds).toContain('60.00%');
   });
 });
+
+describe('report.html latency charts', () => {
+  it('draw successful requests only, like the verdict table', () => {
+    const r: RunResult = structuredClone(result);
+    const s = r.strategies[0]!.summary;
+    // Failures mixed in would pull these down: make the two populations differ visibly.
+    s.latencyMs = { ...s.latencyMs, p50: 1, p99: 2 };
+    const data = embedded(renderHtml(r));
+    expect(data.run.strategies[0]!.latency.p50).toBe(s.successLatencyMs.p50);
+    expect(data.run.strategies[0]!.latency.p99).toBe(s.successLatencyMs.p99);
+  });
+});
