@@ -83,20 +83,39 @@ export function attemptKey(req: LogicalRequest, options: AttemptOptions): string
   return `${req.id}#${options.attemptNumber}`;
 }
 
+/**
+ * Bodies already built, by what they are made of: a load test sends a handful of distinct bodies again and
+ * again, and building one (a prompt of hundreds of tokens through JSON.stringify) was a visible part of
+ * a live attempt's CPU. Bounded; emptied when full.
+ */
+const BODY_CACHE_LIMIT = 1024;
+const bodyCache = new Map<string, string>();
+
 /** The OpenAI request body for a logical request: a prompt of about `promptTokens` tokens. */
 export function requestBody(req: LogicalRequest, options: AttemptOptions): string {
+  const key = `${req.endpoint}\n${options.model}\n${req.promptTokens}\n${req.maxTokens}\n${req.stream}`;
+  let body = bodyCache.get(key);
+  if (body === undefined) {
+    if (bodyCache.size >= BODY_CACHE_LIMIT) bodyCache.clear();
+    body = buildBody(req, options.model);
+    bodyCache.set(key, body);
+  }
+  return body;
+}
+
+function buildBody(req: LogicalRequest, model: string): string {
   const prompt = syntheticPrompt(req.promptTokens);
-  if (req.endpoint === 'embeddings') return JSON.stringify({ model: options.model, input: prompt });
+  if (req.endpoint === 'embeddings') return JSON.stringify({ model, input: prompt });
   if (req.endpoint === 'responses') {
     return JSON.stringify({
-      model: options.model,
+      model,
       input: prompt,
       max_output_tokens: Math.max(16, req.maxTokens),
       stream: req.stream,
     });
   }
   return JSON.stringify({
-    model: options.model,
+    model,
     messages: [{ role: 'user', content: prompt }],
     max_tokens: req.maxTokens,
     stream: req.stream,
