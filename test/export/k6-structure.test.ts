@@ -57,13 +57,14 @@ describe('squall export k6: executors', () => {
   it('a spike becomes ramping-arrival-rate stages that jump to the spike rate and back', () => {
     const e = exportK6(load('seed-article/flash-sale-thundering-herd.yaml'), { strategy: 'fixed-2s' });
     const s = e.options.scenarios.spike!;
-    expect(s).toMatchObject({ executor: 'ramping-arrival-rate', startRate: 5, timeUnit: '1s' });
+    // The file: 1,500/min, a spike to 6,000/min at 1m for 1m, 4m in all.
+    expect(s).toMatchObject({ executor: 'ramping-arrival-rate', startRate: 25, timeUnit: '1s' });
     expect(s.stages).toEqual([
-      { duration: '30s', target: 5 },
+      { duration: '1m0s', target: 25 },
       { duration: '0s', target: 100 },
-      { duration: '20s', target: 100 },
-      { duration: '0s', target: 5 },
-      { duration: '2m10s', target: 5 },
+      { duration: '1m0s', target: 100 },
+      { duration: '0s', target: 25 },
+      { duration: '2m0s', target: 25 },
     ]);
   });
 
