@@ -111,7 +111,11 @@ const scopeSchema = z.strictObject({
 const rateLimitsSchema = z.strictObject({
   requests_per_min: positiveInt.optional(),
   tokens_per_min: positiveInt.optional(),
-  quantum: quantumMs.optional(),
+  quantum: quantumMs
+    .optional()
+    .describe(
+      'enforce the limit per this period: a bucket holds limit × quantum / 1m (absent: the whole minute)',
+    ),
 });
 
 const phaseSchema = z
@@ -127,9 +131,17 @@ const phaseSchema = z
     ramp_up: durationMs.optional(),
     ramp_down: durationMs.optional(),
     flap: z.strictObject({ on: durationMs, off: durationMs }).optional(),
-    fault_latency: faultLatencySchema.optional(),
-    retry_after: durationOrLatency.optional(),
-    expired_keys: z.array(z.string().min(1)).min(1).optional(),
+    fault_latency: faultLatencySchema
+      .optional()
+      .describe('latency per fault kind while active, over the upstream one'),
+    retry_after: durationOrLatency
+      .optional()
+      .describe("Retry-After on this phase's retryable errors (429, 409, 5xx); above 60s allowed"),
+    expired_keys: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('API keys expired for the whole phase: every attempt with one is a 401'),
   })
   .superRefine(
     (p, ctx) => {
@@ -182,13 +194,24 @@ export const upstreamSchema = z
             status: z.literal([503, 429, 409], {
               error: (iss) => `expected 503, 429 or 409, found ${JSON.stringify(iss.input)}`,
             }),
-            retry_after: durationOrLatency.optional(),
+            retry_after: durationOrLatency.optional().describe('server-chosen Retry-After on the rejection'),
           })
-          .optional(),
+          .optional()
+          .describe('what an attempt refused for capacity gets (default: 503, no Retry-After)'),
       })
       .optional(),
-    network: z.strictObject({ rtt: durationOrLatency }).optional(),
-    fault_latency: faultLatencySchema.optional(),
+    network: z
+      .strictObject({
+        rtt: durationOrLatency.describe(
+          'round trip added to every answer (default median 5ms, p99 20ms; 0ms: none)',
+        ),
+      })
+      .optional(),
+    fault_latency: faultLatencySchema
+      .optional()
+      .describe(
+        'how long the upstream takes to fail per kind, e.g. { "503": { median: 2s, p99: 10s }, "502": 60s }',
+      ),
     max_hang: durationMs.optional(),
     stream_faults: z
       .strictObject({
