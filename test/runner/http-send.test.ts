@@ -5,7 +5,7 @@ import { startHttpFront } from '../../mock-upstream/fronts/http.ts';
 import { Upstream } from '../../mock-upstream/upstream.ts';
 import { createHttpSend, type HttpSender } from '../../src/runner/http-send.ts';
 import { upstreamConfigFrom } from '../../src/scenario/upstream-schema.ts';
-import { RealClock, VirtualClock } from '../../src/sim/clock.ts';
+import { type Clock, RealClock, VirtualClock } from '../../src/sim/clock.ts';
 import type { LogicalRequest } from '../../src/strategies/types.ts';
 
 /**
@@ -41,7 +41,7 @@ async function bare(handler: (req: IncomingMessage, res: ServerResponse) => void
   };
 }
 
-function sender(baseURL: string, clock = new RealClock(), maxAnswerBytes?: number): HttpSender {
+function sender(baseURL: string, clock: Clock = new RealClock(), maxAnswerBytes?: number): HttpSender {
   const s = createHttpSend({ baseURL, clock, ...(maxAnswerBytes ? { maxAnswerBytes } : {}) });
   open.push(s);
   return s;
