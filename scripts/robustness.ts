@@ -31,6 +31,12 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
     'traffic.arrivals.spikes.0.duration',
     'client.workers',
   ],
+  'load-test-2000rpm': [
+    'upstream.rate_limits.tokens_per_min',
+    'upstream.rate_limits.requests_per_min',
+    'traffic.mix.prompt_tokens.median',
+    'traffic.arrivals.rate',
+  ],
 };
 
 export const FACTORS = [0.8, 1.2] as const;
