@@ -15,6 +15,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const script = (rel: string, strategy: string) =>
   exportK6(loadScenario(join(ROOT, 'scenarios', rel)), { strategy }).script;
 
+/** The fallback routes fixture (fixtures/fallback-routes.yaml): a chain and the article's table as routes. */
+const fixture = (strategy: string) =>
+  exportK6(loadScenario(join(ROOT, 'test/export/fixtures/fallback-routes.yaml')), { strategy }).script;
+
 /** A scenario of our own, for strategies no shipped scenario has. */
 function scriptOf(yaml: string, strategy: string): string {
   const file = join(dir, `${strategy}.yaml`);
@@ -113,7 +117,7 @@ describe('generated k6 script, executed: the retry loop', () => {
     careful.iterate();
     expect(careful.requests).toHaveLength(1);
     const reckless = runK6Script(
-      script('fallback-article/error-table.yaml', 'retry-everything'),
+      fixture('retry-everything'),
       inTurn({ status: 401 }, { status: 500 }, { status: 200 }),
     );
     reckless.iterate();
@@ -125,8 +129,8 @@ describe('generated k6 script, executed: the retry loop', () => {
 });
 
 describe('generated k6 script, executed: the fallback chain', () => {
-  const chain = script('fallback-article/primary-503-fallback-chain.yaml', 'fallback-chain');
-  const table = script('fallback-article/error-table.yaml', 'article-table');
+  const chain = fixture('fallback-chain');
+  const table = fixture('article-table');
 
   it('a 503 moves to the next model at once', () => {
     const run = runK6Script(chain, (req) => ({ status: modelOf(req) === 'gpt-4o' ? 503 : 200 }));

@@ -176,12 +176,8 @@ describe('squall export k6: strategy and retry loop', () => {
   });
 
   it.each([
-    [
-      'fallback-article/primary-503-fallback-chain.yaml',
-      'fallback-chain',
-      ['gpt-4o', 'gpt-4.1', 'gpt-4o-mini'],
-    ],
-    ['fallback-article/error-table.yaml', 'article-table', ['gpt-4o', 'gpt-4o-mini']],
+    ['../test/export/fixtures/fallback-routes.yaml', 'fallback-chain', ['gpt-4o', 'gpt-4.1', 'gpt-4o-mini']],
+    ['../test/export/fixtures/fallback-routes.yaml', 'article-table', ['gpt-4o', 'gpt-4o-mini']],
   ])('%s --strategy %s exports its fallback chain without --approximate', (rel, strategy, models) => {
     const e = exportK6(load(rel), { strategy });
     expect(e.dropped).toEqual([]);
@@ -196,7 +192,7 @@ describe('squall export k6: strategy and retry loop', () => {
   });
 
   it('the fallbacks threshold maps onto the fallbacks counter', () => {
-    const e = exportK6(load('fallback-article/primary-503-fallback-chain.yaml'), {
+    const e = exportK6(load('../test/export/fixtures/fallback-routes.yaml'), {
       strategy: 'fallback-chain',
     });
     expect(e.options.thresholds.fallbacks).toEqual(['count>0']);
