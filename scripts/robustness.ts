@@ -58,7 +58,7 @@ export function scaled(value: unknown, factor: number, path: string): unknown {
     return `${Math.round(parseDurationMs(value) * factor)}ms`;
   }
   const rate = typeof value === 'string' ? RATE.exec(value) : null;
-  if (rate) return `${Number(rate[1]) * factor}/${rate[2]}`;
+  if (rate) return `${Number((Number(rate[1]) * factor).toPrecision(12))}/${rate[2]}`;
   throw new Error(`${path}: cannot scale ${JSON.stringify(value)} (a number, a duration or a rate)`);
 }
 
