@@ -37,6 +37,11 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
     'traffic.mix.prompt_tokens.median',
     'traffic.arrivals.rate',
   ],
+  'retries-3-vs-5': [
+    'upstream.incidents.0.mttr',
+    'upstream.incidents.0.mtbf',
+    'upstream.phases.0.faults.500',
+  ],
 };
 
 export const FACTORS = [0.8, 1.2] as const;

@@ -24,6 +24,8 @@ const VERDICTS: Record<string, ClaimVerdict[]> = {
   'flash-sale-thundering-herd': ['contradicted', 'contradicted'],
   // jitter beats fixed, fixed reaches 78.3%, jitter reaches 96.7%
   'load-test-2000rpm': ['confirmed', 'contradicted', 'contradicted'],
+  // 5 retries gain success, 5 retries send more attempts
+  'retries-3-vs-5': ['confirmed', 'confirmed'],
 };
 
 const textOf = (story: string) => readFileSync(storyFile(story), 'utf8');
