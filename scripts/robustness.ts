@@ -42,6 +42,8 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
     'upstream.incidents.0.mtbf',
     'upstream.phases.0.faults.500',
   ],
+  // The phase's end is the renewal: scaling it moves the renewal (2 minutes expired becomes 1.4 or 2.6).
+  'expired-api-key': ['upstream.phases.0.end', 'traffic.arrivals.rate'],
 };
 
 export const FACTORS = [0.8, 1.2] as const;
