@@ -44,6 +44,11 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
   ],
   // The phase's end is the renewal: scaling it moves the renewal (2 minutes expired becomes 1.4 or 2.6).
   'expired-api-key': ['upstream.phases.0.end', 'traffic.arrivals.rate'],
+  'tpm-exhaustion': [
+    'traffic.arrivals.rate',
+    'traffic.mix.max_tokens',
+    'upstream.rate_limits.tokens_per_min',
+  ],
 };
 
 export const FACTORS = [0.8, 1.2] as const;
