@@ -34,11 +34,18 @@ function breakerOf(clock) {
   return b;
 }
 
-function canProceed(b, nowMs) {
+/** The article's state changes, told to squall as breaker events (breaker_opened, the state series). */
+function moveTo(b, state, ctx) {
+  if (b.state === state) return;
+  b.state = state;
+  ctx.emit({ type: 'breaker', state: state === 'half-open' ? 'half_open' : state, atMs: ctx.clock.now() });
+}
+
+function canProceed(b, ctx) {
   if (b.state === 'closed') return true;
   if (b.state === 'open') {
-    if (nowMs - b.lastFailureMs > RESET_TIMEOUT_MS) {
-      b.state = 'half-open';
+    if (ctx.clock.now() - b.lastFailureMs > RESET_TIMEOUT_MS) {
+      moveTo(b, 'half-open', ctx);
       return true;
     }
     return false;
@@ -46,15 +53,15 @@ function canProceed(b, nowMs) {
   return true;
 }
 
-function recordSuccess(b) {
+function recordSuccess(b, ctx) {
   b.failures = 0;
-  b.state = 'closed';
+  moveTo(b, 'closed', ctx);
 }
 
-function recordFailure(b, nowMs) {
+function recordFailure(b, ctx) {
   b.failures += 1;
-  b.lastFailureMs = nowMs;
-  if (b.failures >= FAILURE_THRESHOLD) b.state = 'open';
+  b.lastFailureMs = ctx.clock.now();
+  if (b.failures >= FAILURE_THRESHOLD) moveTo(b, 'open', ctx);
 }
 
 const ok = (o) => o.kind === 'response' && o.status >= 200 && o.status < 300;
@@ -125,12 +132,12 @@ export async function safeCallSkippingPrimary(req, ctx) {
 async function guarded(req, ctx, chain) {
   const b = breakerOf(ctx.clock);
   const count = { n: 0 };
-  if (!canProceed(b, ctx.clock.now())) return callWithFallback(req, ctx, chain, count);
+  if (!canProceed(b, ctx)) return callWithFallback(req, ctx, chain, count);
   const outcome = await create(req, ctx, PRIMARY, PRIMARY_TIMEOUT_MS, count);
   if (ok(outcome)) {
-    recordSuccess(b);
+    recordSuccess(b, ctx);
     return outcome;
   }
-  recordFailure(b, ctx.clock.now());
+  recordFailure(b, ctx);
   return callWithFallback(req, ctx, chain, count);
 }
