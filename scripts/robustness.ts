@@ -44,6 +44,12 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
   ],
   // The phase's end is the renewal: scaling it moves the renewal (2 minutes expired becomes 1.4 or 2.6).
   'expired-api-key': ['upstream.phases.0.end', 'traffic.arrivals.rate'],
+  'queue-5x-growth': [
+    'traffic.arrivals.mean_rate',
+    'traffic.arrivals.amplitude',
+    'upstream.rate_limits.requests_per_min',
+    'strategies.1.policies.0.workers',
+  ],
   'tpm-exhaustion': [
     'traffic.arrivals.rate',
     'traffic.mix.max_tokens',
