@@ -104,7 +104,9 @@ describe('squall export k6: thresholds', () => {
   });
 
   it('counters map to count thresholds; error_rate flips onto logical_success', () => {
-    const e = exportK6(load('seed-article/expired-api-key.yaml'), { strategy: 'retry-everything' });
+    const e = exportK6(load('../test/export/fixtures/counter-thresholds.yaml'), {
+      strategy: 'retry-everything',
+    });
     expect(e.options.thresholds.wasted_retries).toEqual(['count>0']);
     // failure_p95 (a1d5e80) is the latency of failures only; k6's logical_duration mixes both.
     expect(e.options.thresholds.logical_duration).toBeUndefined();
