@@ -13,17 +13,16 @@
  *
  *   node bench/live-rate.ts [--rounds 3] [--hold-seconds 5] [--hold-rate 1000] [--step-seconds 3]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { runStrategyLive } from '../src/runner/run-strategy.ts';
 import { upstreamConfigFrom } from '../src/scenario/upstream-schema.ts';
 import { buildStrategy } from '../src/strategies/build.ts';
 import { createTraffic, DEFAULT_MIX } from '../src/traffic/index.ts';
+import { serve, stop } from './serve-child.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -48,23 +47,6 @@ upstream:
   phases:
     - { name: calm, start: 0, end: 24h, faults: { "429": 0, "500": 0, "503": 0, timeout: 0 } }
 `;
-const BIN = fileURLToPath(new URL('../bin/squall.mjs', import.meta.url));
-
-function serve(scenario: string): Promise<{ child: ChildProcess; baseURL: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--scenario', scenario], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /^http:\/\/\S+\/v1$/m.exec(out);
-      if (m) resolve({ child, baseURL: m[0] });
-    });
-    child.once('exit', (code) => reject(new Error(`squall serve exited with ${code}`)));
-  });
-}
-
 // The driver's own upstream config is unused with upstreamURL; the mix matches autocannon's body size.
 const localUpstream = upstreamConfigFrom('live-bench', {});
 const mix = {
@@ -200,7 +182,7 @@ const median = (xs: number[]) => {
 
 const dir = mkdtempSync(join(tmpdir(), 'squall-live-rate-'));
 writeFileSync(join(dir, 'bench.yaml'), SCENARIO);
-const { child, baseURL } = await serve(join(dir, 'bench.yaml'));
+const { child, baseURL } = await serve(['--scenario', join(dir, 'bench.yaml')]);
 const rows: Record<string, string | number>[] = [];
 try {
   // Warm-up: modules loaded, code compiled, connections open, on both sides.
@@ -234,7 +216,7 @@ try {
     });
   }
 } finally {
-  child.kill();
+  await stop(child);
   rmSync(dir, { recursive: true, force: true });
 }
 console.table(rows);

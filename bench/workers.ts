@@ -6,14 +6,12 @@
  *
  *   node bench/workers.ts [seconds=5] [connections=64] [workers=2]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { serve, stop } from './serve-child.ts';
 
-const BIN = fileURLToPath(new URL('../bin/squall.mjs', import.meta.url));
 const durationSec = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 64);
 const workers = Number(process.argv[4] ?? 2);
@@ -27,29 +25,6 @@ upstream:
   phases:
     - { name: calm, start: 0, end: 24h, faults: { "429": 0, "500": 0, "503": 0, timeout: 0 } }
 `;
-
-function serve(args: string[]): Promise<{ child: ChildProcess; baseURL: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /^http:\/\/\S+\/v1$/m.exec(out);
-      if (m) resolve({ child, baseURL: m[0] });
-    });
-    child.once('exit', (code) => reject(new Error(`squall serve exited with ${code}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 async function measure(label: string, args: string[]): Promise<number> {
   const { child, baseURL } = await serve(args);
