@@ -50,6 +50,7 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
     'upstream.rate_limits.requests_per_min',
     'strategies.1.policies.0.workers',
   ],
+  'singles-day-429-storm': ['upstream.phases.0.rate_limits.requests_per_min', 'traffic.arrivals.rate'],
   'tpm-exhaustion': [
     'traffic.arrivals.rate',
     'traffic.mix.max_tokens',
