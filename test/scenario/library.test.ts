@@ -33,10 +33,12 @@ describe('the scenario library', () => {
 
   // Scenarios that run real libraries virtualise process-wide timers for their run, so they go one at
   // a time; the rest are independent (own clock, own upstream) and run concurrently.
+  // 300 s: the concurrent cases share one thread, and a story with claims runs 5 seeds (the seed stories
+  // take 10-40 s each alone on a loaded 2-core machine, so the last to finish waits for all the others).
   it.concurrent.each(PURE.map((f) => [relative(ROOT, f), f]))(
     '%s validates, runs, and its thresholds pass',
     checkScenario,
-    60_000,
+    300_000,
   );
   it.each(WITH_GLOBALS.map((f) => [relative(ROOT, f), f]))(
     '%s (real libraries) validates, runs, and its thresholds pass',
