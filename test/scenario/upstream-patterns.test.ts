@@ -22,7 +22,7 @@ const CASES: Array<{ file: string; cause: string; without: [string, string] }> =
   {
     file: 'slow-failures.yaml',
     cause: 'fault_latency',
-    without: ["  fault_latency:\n    '503': { median: 5s, p99: 20s }\n    '502': 30s\n", ''],
+    without: ['  fault_latency:\n    "503": { median: 5s, p99: 20s }\n    "502": 30s\n', ''],
   },
   { file: 'server-retry-after.yaml', cause: 'retry_after', without: [', retry_after: 20s', ''] },
   {
