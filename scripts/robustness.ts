@@ -43,6 +43,11 @@ export const KEY_PARAMETERS: Record<string, string[]> = {
     'upstream.phases.0.faults.500',
   ],
   // The phase's end is the renewal: scaling it moves the renewal (2 minutes expired becomes 1.4 or 2.6).
+  'duplicate-submissions': [
+    'strategies.0.policies.1.attempt_timeout_ms',
+    'upstream.phases.0.latency.median',
+    'traffic.arrivals.rate',
+  ],
   'expired-api-key': ['upstream.phases.0.end', 'traffic.arrivals.rate'],
   'queue-5x-growth': [
     'traffic.arrivals.mean_rate',

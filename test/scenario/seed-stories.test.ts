@@ -34,6 +34,8 @@ const VERDICTS: Record<string, ClaimVerdict[]> = {
   'queue-5x-growth': ['confirmed', 'confirmed', 'confirmed'],
   // jitter serves more, fixed 2 s sends more attempts, Retry-After sends fewer
   'singles-day-429-storm': ['contradicted', 'confirmed', 'contradicted'],
+  // abandoned work billed, more billed in all, no more served
+  'duplicate-submissions': ['confirmed', 'confirmed', 'confirmed'],
 };
 
 const textOf = (story: string) => readFileSync(storyFile(story), 'utf8');
