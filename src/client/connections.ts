@@ -1,6 +1,6 @@
-import type { Clock } from '../sim/clock.ts';
+import { latencyStats } from '../metrics/recorder.ts';
+import type { AttemptGate, CauseInstance, ClientCause } from './cause.ts';
 import { BoundedPool } from './pool.ts';
-import type { ClientConfig } from './types.ts';
 
 /**
  * The HTTP connection pool to the upstream host (httpx's `max_connections`, undici's `connections`):
@@ -9,10 +9,30 @@ import type { ClientConfig } from './types.ts';
  * timeout); a caller that cannot get one sees the attempt fail on the client side, as `PoolTimeout` does,
  * and its strategy decides whether to retry.
  */
-export function createConnections(config: ClientConfig, clock: Clock): BoundedPool | undefined {
-  if (config.connections === undefined) return undefined;
-  return new BoundedPool(config.connections, config.connectionQueue, clock);
-}
+export const connections: ClientCause<CauseInstance> = {
+  name: 'connections',
+  create(config, ctx) {
+    if (config.connections === undefined) return undefined;
+    const pool = new BoundedPool(config.connections, config.connectionQueue, ctx.clock);
+    return {
+      async beforeAttempt(_reqId, signal): Promise<AttemptGate> {
+        const why = await pool.acquireAsync(signal);
+        if (why === 'aborted')
+          return { refused: 'aborted', message: 'aborted while waiting for a connection' };
+        if (why !== undefined) return { refused: 'connection', message: noConnectionMessage(pool, why) };
+        return { release: () => pool.release() };
+      },
+      summarize(into) {
+        into.client.connections = {
+          size: pool.size,
+          busyMax: pool.busyMax,
+          waitMs: latencyStats(pool.waits),
+          refused: pool.refused,
+        };
+      },
+    };
+  },
+};
 
 /** The message of an attempt that got no connection (what the strategy sees as its outcome). */
 export function noConnectionMessage(pool: BoundedPool, why: string): string {

@@ -1,171 +1,116 @@
 import type { ClientSummary, OtherTrafficSummary } from '../metrics/client-metrics.ts';
 import { Histogram } from '../metrics/histogram.ts';
 import { latencyStats } from '../metrics/recorder.ts';
-import type { Clock, TimerHandle } from '../sim/clock.ts';
 import type { AttemptOutcome, LogicalOutcome, LogicalRequest } from '../strategies/types.ts';
-import { createConnections, noConnectionMessage } from './connections.ts';
-import { type ClientDeadline, createDeadline } from './deadline.ts';
-import { OtherTraffic } from './other-traffic.ts';
-import type { BoundedPool, PoolWaiter } from './pool.ts';
+import type {
+  AttemptGate,
+  CauseContext,
+  CauseInstance,
+  ClientCause,
+  ClientEnv,
+  ClientRequest,
+  ClientSummaryParts,
+  RequestHooks,
+} from './cause.ts';
+import { CLIENT_CAUSES } from './causes.ts';
 import type { ClientConfig } from './types.ts';
-import { createWorkers, type Workers } from './workers.ts';
 
+export type { AttemptGate, ClientEnv, RequestHooks } from './cause.ts';
 export type { ClientConfig, OtherRoute, QueueLimits } from './types.ts';
 
-/**
- * The calling application around one strategy's run: its causes (one file each, composed here) are the
- * worker pool (workers.ts), the connection pool (connections.ts), its own deadline towards its caller
- * (deadline.ts) and the other traffic that shares its workers (other-traffic.ts). The driver asks it
- * three things: may this request start (`request`), may this attempt go out (`attempt`), and the
- * request's work is over (`done`). Every strategy gets its own Client, built from the same config.
- */
-export interface ClientEnv {
-  clock: Clock;
-  /** The run's seed: other traffic draws from it, so every strategy faces the same. */
-  seed: string;
-  originMs: number;
-  durationMs: number;
-}
-
-/** What the driver does when the app, not the strategy, decides a request. */
-export interface RequestHooks {
-  /** Hand the request to the strategy now. */
-  run(): void;
-  /** The user's outcome, decided by the app (no worker, its own timeout); the work may go on. */
-  fail(outcome: LogicalOutcome): void;
-  /** Stop the strategy's work (it got no worker for its next attempt). */
-  abort(): void;
-  /** The request never reached the strategy: its work is over, and nothing will call `done`. */
-  dropped(): void;
-}
-
-/** An attempt may go out (release when it ends), or it may not, and why (as its outcome says it). */
-export type AttemptGate =
-  | { release(): void }
-  | { refused: 'aborted' | 'saturated' | 'connection'; message: string };
-
-interface RequestState {
-  hooks: RequestHooks;
-  /** The user already has an outcome from the app (its timeout, no worker). */
-  userEnded: boolean;
-  /** That outcome was the app's timeout (the work may go on after it). */
-  timedOut: boolean;
-  holdsWorker: boolean;
-  waiter: PoolWaiter | undefined;
-  timer: TimerHandle | undefined;
-}
-
-const SATURATED: LogicalOutcome = { ok: false, result: 'client_saturated', attempts: 0 };
-const TIMED_OUT: LogicalOutcome = { ok: false, result: 'client_timeout', attempts: 0 };
 const FREE: AttemptGate = { release() {} };
 
+/**
+ * The calling application around one strategy's run: the causes of CLIENT_CAUSES (causes.ts, one file
+ * each) that its config enables, each created with the instances before it. The driver asks it three
+ * things: may this request start (`request`: every cause's `admit`), may this attempt go out (`attempt`:
+ * every cause's `beforeAttempt`), and the request's work is over (`done`: every cause's `onDone`). Every
+ * strategy gets its own Client, built from the same config.
+ */
 export class Client {
-  private readonly workers: Workers | undefined;
-  private readonly connections: BoundedPool | undefined;
-  private readonly deadline: ClientDeadline | undefined;
-  private readonly other: OtherTraffic | undefined;
-  private readonly requests = new Map<string, RequestState>();
-  private saturated = 0;
-  private timedOut = 0;
-  private attemptsAfterTimeout = 0;
+  private readonly causes: CauseInstance[] = [];
+  private readonly gates: CauseInstance[];
+  private readonly requests = new Map<string, ClientRequest>();
   /** Whether attempts need `attempt()` at all (a pool per attempt); false spares the driver a promise. */
   readonly gatesAttempts: boolean;
 
   private readonly config: ClientConfig;
 
-  constructor(config: ClientConfig, env: ClientEnv) {
+  constructor(config: ClientConfig, env: ClientEnv, causes: readonly ClientCause[] = CLIENT_CAUSES) {
     this.config = config;
-    this.workers = createWorkers(config, env.clock);
-    this.connections = createConnections(config, env.clock);
-    this.deadline = createDeadline(config, env.clock);
-    this.other =
-      config.otherTraffic.length > 0
-        ? new OtherTraffic(config.otherTraffic, { ...env, workers: this.workers, deadline: this.deadline })
-        : undefined;
-    this.gatesAttempts =
-      this.connections !== undefined || (this.workers !== undefined && !this.workers.heldForWholeRequest);
+    const created = new Map<ClientCause, CauseInstance>();
+    const ctx: CauseContext = {
+      ...env,
+      instanceOf: <I extends CauseInstance>(cause: ClientCause<I>) => created.get(cause) as I | undefined,
+      request: (id) => this.requests.get(id),
+      failUser: (req, outcome) => this.failUser(req, outcome),
+      drop: (req) => {
+        this.done(req.id);
+        req.hooks.dropped();
+      },
+    };
+    for (const cause of causes) {
+      const instance = cause.create(config, ctx);
+      if (!instance) continue;
+      created.set(cause, instance);
+      this.causes.push(instance);
+    }
+    this.gates = this.causes.filter((c) => c.beforeAttempt !== undefined);
+    this.gatesAttempts = this.gates.length > 0;
   }
 
-  /** Starts the other traffic (the run's clock must be at its origin or before). */
+  /** Starts the causes' own work, such as other traffic (the run's clock must be at its origin or before). */
   start(): void {
-    this.other?.start();
+    for (const c of this.causes) c.start?.();
   }
 
   stop(): void {
-    this.other?.stop();
+    for (const c of this.causes) c.stop?.();
   }
 
   /** Nothing of the app's own is pending (the driver's run may end). */
   get idle(): boolean {
-    return this.other?.idle ?? true;
+    return this.causes.every((c) => c.idle ?? true);
   }
 
-  /** A logical request arrived: arm the app's deadline, get a worker when sleeps block, then run it. */
+  /** A logical request arrived: every cause admits it in turn (the last one hands it to the strategy). */
   request(req: LogicalRequest, hooks: RequestHooks): void {
-    const s: RequestState = {
+    const r: ClientRequest = {
+      id: req.id,
+      arrivalMs: req.arrivalMs,
       hooks,
-      userEnded: false,
-      timedOut: false,
-      holdsWorker: false,
-      waiter: undefined,
-      timer: undefined,
+      userOutcome: undefined,
+      running: false,
     };
-    this.requests.set(req.id, s);
-    if (this.deadline) s.timer = this.deadline.arm(req.arrivalMs, () => this.expire(req.id, s));
-    const workers = this.workers;
-    if (!workers?.heldForWholeRequest) {
+    this.requests.set(req.id, r);
+    const admitFrom = (i: number): void => {
+      for (; i < this.causes.length; i++) {
+        const admit = this.causes[i]!.admit;
+        if (admit) {
+          const next = i + 1;
+          admit.call(this.causes[i], r, () => admitFrom(next));
+          return;
+        }
+      }
+      r.running = true;
       hooks.run();
-      return;
-    }
-    s.waiter = workers.pool.acquire(
-      () => {
-        s.waiter = undefined;
-        s.holdsWorker = true;
-        hooks.run();
-      },
-      () => {
-        s.waiter = undefined;
-        this.saturated++;
-        this.failUser(s, SATURATED);
-        this.done(req.id);
-        hooks.dropped();
-      },
-    );
+    };
+    admitFrom(0);
   }
 
-  /** Before an attempt goes out: a worker (when sleeps do not block) and a connection, each bounded. */
+  /** Before an attempt goes out: each gating cause's slot in turn (a worker, a connection), each bounded. */
   async attempt(reqId: string, signal?: AbortSignal): Promise<AttemptGate> {
     if (!this.gatesAttempts) return FREE;
-    const workers = this.workers && !this.workers.heldForWholeRequest ? this.workers.pool : undefined;
-    if (workers) {
-      const why = await workers.acquireAsync(signal);
-      if (why === 'aborted') return { refused: 'aborted', message: 'aborted while waiting for a worker' };
-      if (why !== undefined) {
-        const s = this.requests.get(reqId);
-        if (s && !s.userEnded) {
-          this.saturated++;
-          this.failUser(s, SATURATED);
-          s.hooks.abort();
-        }
-        return { refused: 'saturated', message: `client saturated: no worker free (${workers.size} busy)` };
+    const held: { release(): void }[] = [];
+    for (const c of this.gates) {
+      const gate = await c.beforeAttempt!(reqId, signal);
+      if ('refused' in gate) {
+        releaseAll(held);
+        return gate;
       }
+      held.push(gate);
     }
-    const connections = this.connections;
-    if (connections) {
-      const why = await connections.acquireAsync(signal);
-      if (why !== undefined) {
-        workers?.release();
-        return why === 'aborted'
-          ? { refused: 'aborted', message: 'aborted while waiting for a connection' }
-          : { refused: 'connection', message: noConnectionMessage(connections, why) };
-      }
-    }
-    return {
-      release() {
-        connections?.release();
-        workers?.release();
-      },
-    };
+    return held.length === 1 ? held[0]! : { release: () => releaseAll(held) };
   }
 
   /**
@@ -174,68 +119,47 @@ export class Client {
    * abandoned attempt's does.
    */
   attemptAbandoned(reqId: string): boolean {
-    const s = this.requests.get(reqId);
-    if (s?.userEnded !== true) return false;
-    if (s.timedOut) this.attemptsAfterTimeout++;
+    const r = this.requests.get(reqId);
+    if (r?.userOutcome === undefined) return false;
+    for (const c of this.causes) c.onAbandonedAttempt?.(r);
     return true;
   }
 
   /** The request's work is over (the strategy returned, or the driver's deadline gave up on it). */
   done(reqId: string): void {
-    const s = this.requests.get(reqId);
-    if (!s) return;
+    const r = this.requests.get(reqId);
+    if (!r) return;
     this.requests.delete(reqId);
-    this.deadlineCleared(s);
-    if (s.waiter) this.workers?.pool.cancel(s.waiter);
-    s.waiter = undefined;
-    if (s.holdsWorker) {
-      s.holdsWorker = false;
-      this.workers?.pool.release();
-    }
+    for (const c of this.causes) c.onDone?.(r);
   }
 
   summary(): { client: ClientSummary; otherTraffic?: OtherTrafficSummary } {
-    const w = this.workers?.pool;
-    const c = this.connections;
-    return {
+    // Every field in result.json's order, as it reads without the cause that fills it.
+    const into: ClientSummaryParts = {
       client: {
-        workers: w ? w.size : null,
+        workers: null,
         sleep: this.config.sleep,
-        workersBusyMax: w ? w.busyMax : 0,
-        workerWaitMs: latencyStats(w ? w.waits : new Histogram()),
-        saturated: this.saturated,
-        timedOut: this.timedOut,
-        attemptsAfterTimeout: this.attemptsAfterTimeout,
-        connections: c
-          ? { size: c.size, busyMax: c.busyMax, waitMs: latencyStats(c.waits), refused: c.refused }
-          : null,
+        workersBusyMax: 0,
+        workerWaitMs: latencyStats(new Histogram()),
+        saturated: 0,
+        timedOut: 0,
+        attemptsAfterTimeout: 0,
+        connections: null,
       },
-      ...(this.other ? { otherTraffic: this.other.summary() } : {}),
     };
+    for (const c of this.causes) c.summarize?.(into);
+    return into;
   }
 
-  /** The app's deadline: the user gets a failure; a request still waiting for a worker leaves the queue. */
-  private expire(reqId: string, s: RequestState): void {
-    s.timer = undefined;
-    if (s.userEnded) return;
-    this.timedOut++;
-    s.timedOut = true;
-    this.failUser(s, TIMED_OUT);
-    if (s.waiter) {
-      this.done(reqId);
-      s.hooks.dropped();
-    }
+  private failUser(r: ClientRequest, outcome: LogicalOutcome): void {
+    r.userOutcome = outcome.result;
+    r.hooks.fail(outcome);
   }
+}
 
-  private failUser(s: RequestState, outcome: LogicalOutcome): void {
-    s.userEnded = true;
-    s.hooks.fail(outcome);
-  }
-
-  private deadlineCleared(s: RequestState): void {
-    if (s.timer && this.deadline) this.deadline.clear(s.timer);
-    s.timer = undefined;
-  }
+/** Gives slots back in reverse order of taking them (the connection before the worker). */
+function releaseAll(held: readonly { release(): void }[]): void {
+  for (let i = held.length - 1; i >= 0; i--) held[i]!.release();
 }
 
 /**

@@ -2,9 +2,10 @@ import { sampleLatencyMs } from '../../mock-upstream/model/latency.ts';
 import { OtherTrafficCounter, type OtherTrafficSummary } from '../metrics/client-metrics.ts';
 import type { Clock, TimerHandle } from '../sim/clock.ts';
 import { Rng } from '../sim/rng.ts';
-import type { ClientDeadline } from './deadline.ts';
+import type { CauseInstance, ClientCause, ClientSummaryParts } from './cause.ts';
+import { type ClientDeadline, deadline } from './deadline.ts';
 import type { OtherRoute } from './types.ts';
-import type { Workers } from './workers.ts';
+import { type Workers, workers } from './workers.ts';
 
 export interface OtherTrafficEnv {
   clock: Clock;
@@ -28,7 +29,7 @@ export interface OtherTrafficEnv {
  * its service time, and fails when it gets none or when the app's own timeout fires first (its handler
  * still runs to the end, holding the worker, as a thread would).
  */
-export class OtherTraffic {
+export class OtherTraffic implements CauseInstance {
   private readonly total = new OtherTrafficCounter();
   private readonly counters: OtherTrafficCounter[];
   private pendingArrivals = 0;
@@ -119,4 +120,24 @@ export class OtherTraffic {
       routes: Object.fromEntries(this.routes.map((r, i) => [r.name, this.counters[i]!.stats()])),
     };
   }
+
+  summarize(into: ClientSummaryParts): void {
+    into.otherTraffic = this.summary();
+  }
 }
+
+/** The cause: needs the workers and the deadline, so it comes after them in CLIENT_CAUSES. */
+export const otherTraffic: ClientCause<OtherTraffic> = {
+  name: 'other_traffic',
+  create(config, ctx) {
+    if (config.otherTraffic.length === 0) return undefined;
+    return new OtherTraffic(config.otherTraffic, {
+      clock: ctx.clock,
+      seed: ctx.seed,
+      originMs: ctx.originMs,
+      durationMs: ctx.durationMs,
+      workers: ctx.instanceOf(workers),
+      deadline: ctx.instanceOf(deadline),
+    });
+  },
+};

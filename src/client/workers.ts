@@ -1,5 +1,7 @@
-import type { Clock } from '../sim/clock.ts';
-import { BoundedPool } from './pool.ts';
+import { latencyStats } from '../metrics/recorder.ts';
+import type { LogicalOutcome } from '../strategies/types.ts';
+import type { AttemptGate, CauseContext, CauseInstance, ClientCause, ClientSummaryParts } from './cause.ts';
+import { BoundedPool, type PoolWaiter } from './pool.ts';
 import type { ClientConfig } from './types.ts';
 
 /**
@@ -9,16 +11,75 @@ import type { ClientConfig } from './types.ts';
  * competitor "down for three hours" in "AI APIs Fail. Plan for It." An async app (asyncio, Node) frees
  * the worker while it sleeps and holds it only while an attempt is in flight.
  */
-export interface Workers {
+export interface Workers extends CauseInstance {
   pool: BoundedPool;
   /** true: held from admission to the end of the request's work; false: per attempt. */
   heldForWholeRequest: boolean;
 }
 
-export function createWorkers(config: ClientConfig, clock: Clock): Workers | undefined {
-  if (config.workers === undefined) return undefined;
-  return {
-    pool: new BoundedPool(config.workers, config.queue, clock),
-    heldForWholeRequest: config.sleep === 'blocking',
-  };
-}
+const SATURATED: LogicalOutcome = { ok: false, result: 'client_saturated', attempts: 0 };
+
+export const workers: ClientCause<Workers> = {
+  name: 'workers',
+  create(config: ClientConfig, ctx: CauseContext): Workers | undefined {
+    if (config.workers === undefined) return undefined;
+    const pool = new BoundedPool(config.workers, config.queue, ctx.clock);
+    let saturated = 0;
+    const summarize = (into: ClientSummaryParts) => {
+      into.client.workers = pool.size;
+      into.client.workersBusyMax = pool.busyMax;
+      into.client.workerWaitMs = latencyStats(pool.waits);
+      into.client.saturated = saturated;
+    };
+    if (config.sleep === 'blocking') {
+      // Per request: its place in the queue while it waits, then 'held' until its work is over.
+      const held = new Map<string, PoolWaiter | 'held'>();
+      return {
+        pool,
+        heldForWholeRequest: true,
+        summarize,
+        admit(req, next) {
+          const waiter = pool.acquire(
+            () => {
+              held.set(req.id, 'held');
+              next();
+            },
+            () => {
+              held.delete(req.id);
+              saturated++;
+              ctx.failUser(req, SATURATED);
+              ctx.drop(req);
+            },
+          );
+          if (waiter) held.set(req.id, waiter);
+        },
+        onDone(req) {
+          const h = held.get(req.id);
+          if (h === undefined) return;
+          held.delete(req.id);
+          if (h === 'held') pool.release();
+          else pool.cancel(h);
+        },
+      };
+    }
+    return {
+      pool,
+      heldForWholeRequest: false,
+      summarize,
+      async beforeAttempt(reqId, signal): Promise<AttemptGate> {
+        const why = await pool.acquireAsync(signal);
+        if (why === 'aborted') return { refused: 'aborted', message: 'aborted while waiting for a worker' };
+        if (why !== undefined) {
+          const req = ctx.request(reqId);
+          if (req && req.userOutcome === undefined) {
+            saturated++;
+            ctx.failUser(req, SATURATED);
+            req.hooks.abort();
+          }
+          return { refused: 'saturated', message: `client saturated: no worker free (${pool.size} busy)` };
+        }
+        return { release: () => pool.release() };
+      },
+    };
+  },
+};
